@@ -4,6 +4,10 @@ Raw counters only; every ratio (alpha, tau, speedup, c, v(k)) is computed by ana
 The schema is strict (no unknown keys) and versioned: bump SCHEMA_VERSION on any change
 and keep `validate_record` accepting exactly the current version.
 
+Files: a run is RUN.jsonl plus RUN.manifest.json beside it (git SHA, package versions,
+hardware, torch threads, the full resolved config). The baseline is the method whose
+method_config["proposer"] == "none" (target-only decoding through the same loop).
+
 Timing fields (seconds, time.perf_counter, measured the same way for every method):
   prefill_s  prompt forward(s) up to the first new token (this is TTFT)
   decode_s   from the first new token to the last (TPOT = decode_s / (new_tokens - 1))
@@ -58,13 +62,14 @@ COUNTERS_SCHEMA = {
                  "total_s"],
     "properties": {
         "new_tokens": _INT,
-        "target_calls": _INT_OR_NULL,   # forward calls of the target, prefill included
-        "draft_calls": _INT_OR_NULL,    # forward calls of the draft model, prefill included
+        "target_calls": _INT_OR_NULL,   # target forward calls during decode (prefill excluded)
+        "draft_calls": _INT_OR_NULL,    # draft forward calls during decode (prefill excluded)
         "cycles": _INT_OR_NULL,         # decode cycles (the first token comes from prefill)
         "drafted": _INT_OR_NULL,
         "accepted": _INT_OR_NULL,
         # accepted_per_position[i]: cycles whose draft token i (0-based) was accepted;
-        # reached_per_position[i]: cycles that drafted a token at position i.
+        # reached_per_position[i]: cycles whose draft token i was checked by the verifier
+        # (every earlier draft token accepted). alpha = sum(accepted) / sum(reached).
         "accepted_per_position": {"type": ["array", "null"], "items": _INT},
         "reached_per_position": {"type": ["array", "null"], "items": _INT},
         "tau_hist": {"type": ["array", "null"], "items": _INT},  # [i] = cycles emitting i tokens
