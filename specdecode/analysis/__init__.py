@@ -1,0 +1,16 @@
+"""Analysis and reports: reads benchmark JSONL only (never loads a model or imports torch).
+
+    from specdecode.analysis import load_runs, build_summary, write_report, AnalysisConfig
+    runs = load_runs(["runs/RUN.jsonl"])
+    summary = write_report(runs, Path("runs/RUN.report"))   # summary.json, report.md, PNGs
+
+Every figure is computed in summary.py (definitions in summary.DEFINITIONS); renderers
+(render_md, render_term, plots) only format it.
+"""
+from .config import AnalysisConfig
+from .load import RunSet, load_runs
+from .report import report_paths, write_report
+from .summary import DEFINITIONS, build_summary
+
+__all__ = ["AnalysisConfig", "RunSet", "load_runs", "build_summary", "write_report",
+           "report_paths", "DEFINITIONS"]

@@ -1,0 +1,147 @@
+"""Aggregate metrics over a list of OK records. Ratios of sums, never means of ratios.
+
+Every function returns None when a needed counter is null (peers such as hf-* do not
+instrument their internals) or when there is nothing to divide by; the report shows "—".
+Definitions (also written into every report):
+  decode tokens  new_tokens - 1 (the first new token comes from prefill)
+  tau            sum(decode tokens) / sum(cycles)  (cycles = target calls in the shared loop;
+                 falls back to target_calls for records without a cycle count)
+  alpha          sum_i accepted_per_position[i] / sum_i reached_per_position[i]
+  draft yield    sum(accepted) / sum(drafted)
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+Record = dict[str, Any]
+
+
+def counter_sum(records: Iterable[Record], name: str) -> float | None:
+    """Sum of one counter; None if any record has it null or there are no records."""
+    total, seen = 0.0, False
+    for rec in records:
+        value = rec["counters"][name]
+        if value is None:
+            return None
+        total, seen = total + value, True
+    return total if seen else None
+
+
+def ratio(num: float | None, den: float | None) -> float | None:
+    if num is None or den is None or den == 0:
+        return None
+    return num / den
+
+
+def decode_tokens(rec: Record) -> int:
+    return max(rec["counters"]["new_tokens"] - 1, 0)
+
+
+def tokens_per_s(records: list[Record]) -> float | None:
+    """End to end: sum(new_tokens) / sum(total_s)."""
+    return ratio(counter_sum(records, "new_tokens"), counter_sum(records, "total_s"))
+
+
+def decode_tokens_per_s(records: list[Record]) -> float | None:
+    """Decode phase only: sum(new_tokens - 1) / sum(decode_s)."""
+    return ratio(sum(map(decode_tokens, records)), counter_sum(records, "decode_s"))
+
+
+def tau(records: list[Record]) -> float | None:
+    dens = []
+    for rec in records:
+        c = rec["counters"]
+        den = c["cycles"] if c["cycles"] is not None else c["target_calls"]
+        if den is None:
+            return None
+        dens.append(den)
+    return ratio(sum(map(decode_tokens, records)), sum(dens)) if dens else None
+
+
+def _padded_sum(records: list[Record], name: str) -> list[int] | None:
+    total: list[int] = []
+    for rec in records:
+        row = rec["counters"][name]
+        if row is None:
+            return None
+        total.extend([0] * (len(row) - len(total)))
+        for i, v in enumerate(row):
+            total[i] += v
+    return total
+
+
+def position_counts(records: list[Record]) -> tuple[list[int], list[int]] | None:
+    """(accepted[i], reached[i]) summed over records, padded to the longest window."""
+    acc = _padded_sum(records, "accepted_per_position")
+    reached = _padded_sum(records, "reached_per_position")
+    if acc is None or reached is None or not records:
+        return None
+    n = max(len(acc), len(reached))
+    return acc + [0] * (n - len(acc)), reached + [0] * (n - len(reached))
+
+
+def per_position_acceptance(records: list[Record]) -> list[float | None] | None:
+    counts = position_counts(records)
+    if counts is None:
+        return None
+    return [ratio(a, r) for a, r in zip(*counts)]
+
+
+def alpha(records: list[Record]) -> float | None:
+    counts = position_counts(records)
+    return None if counts is None else ratio(sum(counts[0]), sum(counts[1]))
+
+
+def draft_yield(records: list[Record]) -> float | None:
+    return ratio(counter_sum(records, "accepted"), counter_sum(records, "drafted"))
+
+
+def target_step_s(records: list[Record]) -> float | None:
+    """Seconds per decode target call."""
+    return ratio(counter_sum(records, "target_s"), counter_sum(records, "target_calls"))
+
+
+def draft_call_s(records: list[Record]) -> float | None:
+    """Seconds per draft forward call (None for draft-free proposers: 0 calls)."""
+    return ratio(counter_sum(records, "draft_s"), counter_sum(records, "draft_calls"))
+
+
+def draft_cycle_s(records: list[Record]) -> float | None:
+    """Seconds of drafting per cycle (the cost unit for draft-free proposers)."""
+    return ratio(counter_sum(records, "draft_s"), counter_sum(records, "cycles"))
+
+
+def mean_k(records: list[Record]) -> float | None:
+    """Mean draft length asked per cycle, from traces; drafted / cycles without traces."""
+    ks = [cyc["k"] for rec in records for cyc in (rec["trace"] or [])]
+    if ks:
+        return sum(ks) / len(ks)
+    return ratio(counter_sum(records, "drafted"), counter_sum(records, "cycles"))
+
+
+def tau_hist(records: list[Record]) -> list[int] | None:
+    return _padded_sum(records, "tau_hist")
+
+
+def ttfts(records: list[Record]) -> list[float]:
+    return [rec["counters"]["prefill_s"] for rec in records]
+
+
+def tpots(records: list[Record]) -> list[float]:
+    """decode_s / (new_tokens - 1) per record with at least 2 new tokens."""
+    return [rec["counters"]["decode_s"] / decode_tokens(rec) for rec in records
+            if decode_tokens(rec) > 0]
+
+
+def verify_time_by_k(records: list[Record]) -> dict[int, tuple[float, int]]:
+    """From traces: k -> (sum of cycle target_s, cycles), k = tokens drafted that cycle.
+
+    Grouped by `drafted` (not the k asked): the verify call scores drafted + 1 positions,
+    so that is what its cost depends on (an n-gram miss is a 1-token call).
+    """
+    out: dict[int, tuple[float, int]] = {}
+    for rec in records:
+        for cyc in rec["trace"] or []:
+            s, n = out.get(cyc["drafted"], (0.0, 0))
+            out[cyc["drafted"]] = (s + cyc["target_s"], n + 1)
+    return dict(sorted(out.items()))

@@ -1,0 +1,234 @@
+"""PNG plots for the report (matplotlib, Agg backend, imported only when plotting)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import SpecDecodeError
+from .cells import ALL_SUITES, item_key
+
+ROLL = 8   # cycles in the trace plot's trailing window
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _suite_label(s: str) -> str:
+    return "all suites" if s == ALL_SUITES else s
+
+
+def _pooled(cells: list[dict]) -> list[dict]:
+    """One cell per (method, T): the pooled one when there are several suites."""
+    has_all = any(c["suite"] == ALL_SUITES for c in cells)
+    return [c for c in cells if (c["suite"] == ALL_SUITES) == has_all]
+
+
+def _label(c: dict, multi_t: bool) -> str:
+    return f"{c['method']} (T={c['temperature']:g})" if multi_t else c["method"]
+
+
+def _multi_t(cells: list[dict]) -> bool:
+    return len({c["temperature"] for c in cells}) > 1
+
+
+def speedup_bars(cells: list[dict], path: Path) -> bool:
+    """Grouped bars: speedup per suite per method with the bootstrap CI."""
+    rows = [c for c in cells if not c["is_baseline"] and c["speedup"] is not None]
+    if not rows:
+        return False
+    plt, multi = _plt(), _multi_t(cells)
+    suites = list(dict.fromkeys(c["suite"] for c in rows))
+    series = list(dict.fromkeys(_label(c, multi) for c in rows))
+    width = 0.8 / len(series)
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(suites) * max(1, len(series) / 2)), 4.5),
+                           constrained_layout=True)
+    for j, name in enumerate(series):
+        by_suite = {c["suite"]: c for c in rows if _label(c, multi) == name}
+        xs, ys, err = [], [], [[], []]
+        for i, s in enumerate(suites):
+            if s in by_suite:
+                c = by_suite[s]
+                lo, hi = c["speedup_ci"] or (c["speedup"], c["speedup"])
+                xs.append(i - 0.4 + width * (j + 0.5))
+                ys.append(c["speedup"])
+                err[0].append(c["speedup"] - lo)
+                err[1].append(hi - c["speedup"])
+        ax.bar(xs, ys, width, yerr=err, capsize=3, label=name)
+    ax.axhline(1.0, ls="--", color="black", lw=1, label="target-only (1.0x)")
+    ax.set_xticks(range(len(suites)), [_suite_label(s) for s in suites], rotation=20, ha="right")
+    ax.set_xlabel("suite")
+    ax.set_ylabel("speedup vs target-only (x), end to end")
+    ax.set_title("Aggregate speedup per suite (95% paired bootstrap CI)")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
+def acceptance_curves(cells: list[dict], path: Path) -> bool:
+    """Per-position acceptance, one panel per suite, one line per method."""
+    rows = [c for c in cells if c["per_position_acceptance"]]
+    if not rows:
+        return False
+    plt, multi = _plt(), _multi_t(cells)
+    from matplotlib.ticker import MaxNLocator
+
+    suites = list(dict.fromkeys(c["suite"] for c in rows))
+    ncol = min(3, len(suites))
+    nrow = -(-len(suites) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.4 * nrow), squeeze=False,
+                             sharey=True, constrained_layout=True)
+    for ax, suite in zip(axes.flat, suites):
+        for c in (c for c in rows if c["suite"] == suite):
+            pts = [(i, a) for i, a in enumerate(c["per_position_acceptance"]) if a is not None]
+            ax.plot(*zip(*pts), marker="o", label=_label(c, multi))
+        ax.set_title(_suite_label(suite))
+        ax.set_xlabel("draft position (0 = first drafted token)")
+        ax.set_ylim(0, 1.02)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("acceptance (accepted / reached)")
+    for ax in list(axes.flat)[len(suites):]:
+        ax.set_visible(False)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(4, len(labels)),
+               fontsize="small")
+    fig.suptitle("Per-position acceptance")
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
+def tau_histograms(cells: list[dict], path: Path) -> bool:
+    """Share of cycles emitting n tokens, per method (pooled over suites)."""
+    rows = [c for c in _pooled(cells) if c["tau_hist"] and not c["is_baseline"]
+            and sum(c["tau_hist"])]
+    if not rows:
+        return False
+    plt, multi = _plt(), _multi_t(cells)
+    n_max = max(len(c["tau_hist"]) for c in rows)
+    width = 0.8 / len(rows)
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.6 * n_max * max(1, len(rows) / 2)), 4.2),
+                           constrained_layout=True)
+    for j, c in enumerate(rows):
+        hist = np.array(c["tau_hist"] + [0] * (n_max - len(c["tau_hist"])), dtype=float)
+        xs = np.arange(n_max) - 0.4 + width * (j + 0.5)
+        ax.bar(xs[1:], hist[1:] / hist.sum(), width,
+               label=f"{_label(c, multi)} (tau {c['tau']:.2f})")
+    ax.set_xticks(range(1, n_max))
+    ax.set_xlabel("tokens emitted per cycle (accepted + 1)")
+    ax.set_ylabel("share of cycles")
+    ax.set_title("Tokens per target call (tau) distribution, all suites")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
+def measured_vs_predicted(cells: list[dict], path: Path) -> bool:
+    """Scatter of measured decode speedup vs Leviathan prediction, y = x reference."""
+    rows = [c for c in cells if c["predicted_speedup"] is not None
+            and c["decode_speedup"] is not None]
+    if not rows:
+        return False
+    plt, multi = _plt(), _multi_t(cells)
+    markers = "osD^v<>pP*X"
+    suites = list(dict.fromkeys(c["suite"] for c in rows))
+    methods = list(dict.fromkeys(_label(c, multi) for c in rows))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig, ax = plt.subplots(figsize=(6.8, 5.0), constrained_layout=True)
+    for c in rows:
+        ax.scatter(c["predicted_speedup"], c["decode_speedup"], s=45,
+                   color=colors[methods.index(_label(c, multi)) % len(colors)],
+                   marker=markers[suites.index(c["suite"]) % len(markers)])
+    values = [v for c in rows for v in (c["predicted_speedup"], c["decode_speedup"])]
+    lo, hi = min(values + [1.0]) * 0.9, max(values) * 1.1
+    ax.plot([lo, hi], [lo, hi], ls="--", color="gray", lw=1)
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    handles = [plt.Line2D([], [], ls="", marker="o", color=colors[i % len(colors)], label=m)
+               for i, m in enumerate(methods)]
+    handles += [plt.Line2D([], [], ls="", marker=markers[i % len(markers)], color="black",
+                           label=_suite_label(s)) for i, s in enumerate(suites)]
+    handles.append(plt.Line2D([], [], ls="--", color="gray", label="measured = predicted"))
+    ax.legend(handles=handles, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.set_xlabel("predicted speedup (Leviathan, measured alpha, c, v)")
+    ax.set_ylabel("measured decode-phase speedup (x)")
+    ax.set_title("Measured vs predicted speedup")
+    ax.grid(alpha=0.3)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
+def pick_trace_item(records: list[dict], wanted: str | None) -> tuple | None:
+    """(suite, prompt_id, seed) with traces for the most methods; `wanted` = 'suite/prompt'."""
+    traced = [r for r in records if r["status"] == "ok" and r["trace"]]
+    if wanted is not None:
+        suite, _, prompt = wanted.partition("/")
+        hits = [item_key(r) for r in traced if (r["suite"], r["prompt_id"]) == (suite, prompt)]
+        if not hits:
+            raise SpecDecodeError(f"--trace-prompt {wanted}: no traced record has that "
+                                  "suite/prompt_id; use SUITE/PROMPT_ID from the run")
+        return hits[0]
+    counts: dict[tuple, set] = {}
+    for r in traced:
+        counts.setdefault(item_key(r), set()).add(r["method"])
+    return max(counts, key=lambda k: len(counts[k]), default=None)
+
+
+def _trailing_rate(toks: np.ndarray, secs: np.ndarray) -> np.ndarray:
+    """(n,) tokens/s over the last ROLL cycles (fewer at the start): a ratio of sums."""
+    ct, cs = np.cumsum(toks), np.cumsum(secs)
+    lag_t = np.concatenate([np.zeros(ROLL), ct])[: len(ct)]
+    lag_s = np.concatenate([np.zeros(ROLL), cs])[: len(cs)]
+    return (ct - lag_t) / np.maximum(cs - lag_s, 1e-12)
+
+
+def trace_plot(records: list[dict], item: tuple | None, path: Path) -> bool:
+    """Per-cycle throughput over the generation of one item, one line per method."""
+    if item is None:
+        return False
+    rows = [r for r in records if r["status"] == "ok" and r["trace"] and item_key(r) == item]
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(8.0, 4.4), constrained_layout=True)
+    for r in rows:
+        x = np.array([c["token_index"] for c in r["trace"]])
+        secs = np.array([c["draft_s"] + c["target_s"] + c["overhead_s"] for c in r["trace"]])
+        toks = np.array([c["emitted"] for c in r["trace"]], dtype=float)
+        label = r["method"] + (f" (T={r['temperature']:g})" if r["temperature"] else "")
+        line, = ax.plot(x, toks / np.maximum(secs, 1e-12), ls="", marker=".", alpha=0.35)
+        ax.plot(x, _trailing_rate(toks, secs), color=line.get_color(), label=label)
+    ax.set_xlabel("token index (new tokens committed before the cycle)")
+    ax.set_ylabel("tokens/s in the cycle (emitted / cycle time)")
+    ax.set_title(f"Per-cycle throughput: {item[0]}/{item[1]} seed {item[2]}\n"
+                 f"(dots: single cycles; lines: tokens / time over the last {ROLL} cycles)",
+                 fontsize="medium")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.grid(alpha=0.3)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
+def write_plots(summary: dict[str, Any], records: list[dict], out: Path,
+                trace_prompt: str | None = None) -> list[tuple[str, str]]:
+    """Write every plot that has data; returns (file name, title) pairs."""
+    cells = summary["cells"]
+    jobs = [("speedup.png", "Speedup per suite", lambda p: speedup_bars(cells, p)),
+            ("acceptance.png", "Per-position acceptance", lambda p: acceptance_curves(cells, p)),
+            ("tau_hist.png", "Tokens per cycle (tau)", lambda p: tau_histograms(cells, p)),
+            ("predicted.png", "Measured vs predicted speedup",
+             lambda p: measured_vs_predicted(cells, p)),
+            ("trace.png", "Per-cycle throughput over one generation",
+             lambda p: trace_plot(records, pick_trace_item(records, trace_prompt), p))]
+    return [(name, title) for name, title, draw in jobs if draw(out / name)]

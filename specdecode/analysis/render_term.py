@@ -1,0 +1,32 @@
+"""The compact terminal summary (one row per method x suite)."""
+from __future__ import annotations
+
+from typing import Any
+
+from . import fmt as F
+from .cells import ALL_SUITES
+
+RED, BOLD = "31;1", "1"
+
+
+def render_terminal(s: dict[str, Any], color: bool) -> str:
+    """Rows with a T=0 exactness mismatch are red (when color); pooled rows bold."""
+    headers = ["method", "suite", "T", "ok/err", "tok/s", "speedup [95% CI]", "tau", "alpha",
+               "pred", "eff", "exact@T=0"]
+    rows, colors = [], []
+    for c in s["cells"]:
+        rows.append([c["method"], c["suite"], F.temperature(c["temperature"]),
+                     f"{c['n_ok']}/{c['n_err']}", F.num(c["tokens_per_s"], 1),
+                     F.speedup_ci(c), F.num(c["tau"]), F.num(c["alpha"], 3),
+                     F.num(c["predicted_speedup"]), F.num(c["efficiency"]),
+                     F.exactness(c, markdown=False)])
+        bad = c["exact_t0"] is not None and c["exact_t0"]["status"] == "NO"
+        colors.append(RED if bad else BOLD if c["suite"] == ALL_SUITES else None)
+    lines = [F.text_table(headers, rows, colors if color else None)]
+    if s["baseline"] is None:
+        lines.append("no baseline (proposer 'none') in these runs: speedups are not available")
+    n_bad = sum(1 for c in s["cells"] if c["exact_t0"] and c["exact_t0"]["status"] == "NO")
+    if n_bad:
+        msg = f"WARNING: {n_bad} exact method/suite cell(s) differ from the baseline at T=0"
+        lines.append(f"\033[{RED}m{msg}\033[0m" if color else msg)
+    return "\n".join(lines)

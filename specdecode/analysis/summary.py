@@ -1,0 +1,272 @@
+"""Compute every reported figure from records: the one place the numbers come from.
+
+build_summary(runset, config) -> a JSON-ready dict (summary.json); the Markdown, terminal
+and plot renderers only format it. See DEFINITIONS for what each figure means.
+"""
+from __future__ import annotations
+
+import statistics
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from . import metrics as M
+from .cells import ALL_SUITES, CellKey, cell_keys, find_baseline, pair_up, select
+from .config import AnalysisConfig
+from .load import RunSet
+from .stats import bootstrap_ratio_ci, quantile, ratio_of_rates, two_proportion_z
+from .theory import expected_tau, expected_tau_positional, fit_v_slope, predicted_speedup
+from .theory import projection_grid
+
+SUMMARY_FORMAT = "specdecode.analysis.summary/1"
+
+DEFINITIONS = {
+    "tokens_per_s": "sum(new_tokens) / sum(total_s) over the ok records of the cell "
+                    "(end to end: prefill + decode)",
+    "speedup": "aggregate speedup: total tokens over total time of the method divided by the "
+               "same for the baseline (proposer 'none'), on the (suite, prompt, seed) items "
+               "both have ok",
+    "speedup_ci": "paired percentile bootstrap over prompts (a resampled prompt brings the "
+                  "method's and the baseline's records, all seeds)",
+    "median_prompt_speedup": "median over items of (method tokens/s) / (baseline tokens/s) "
+                             "on the same prompt and seed",
+    "decode_speedup": "as speedup, decode phase only: sum(new_tokens - 1) / sum(decode_s); "
+                      "this is what the Leviathan prediction models",
+    "tau": "decode tokens per target call: sum(new_tokens - 1) / sum(cycles) (one target call "
+           "per cycle; target_calls when cycles is null)",
+    "alpha": "sum(accepted_per_position) / sum(reached_per_position): per-position acceptance "
+             "MLE; rejection rate = 1 - alpha",
+    "draft_yield": "sum(accepted) / sum(drafted)",
+    "k_mean": "mean draft length asked per cycle (traces); drafted / cycles without traces. "
+              "The prediction assumes every cycle drafts k_mean tokens: proposers that "
+              "sometimes draft nothing (n-gram misses; see drafted_per_cycle) get "
+              "efficiency < 1 from the misses",
+    "drafted_per_cycle": "sum(drafted) / sum(cycles)",
+    "c": "draft-step cost: (draft_s / draft_calls of the method) / (target_s / target_calls "
+         "of the baseline); for draft-free proposers (0 draft calls) the drafting time per "
+         "cycle over the baseline step time (c_per = 'cycle')",
+    "v": "verify-call cost: (target_s / target_calls of the method) / (target_s / "
+         "target_calls of the baseline)",
+    "expected_tau": "(1 - alpha^(k+1)) / (1 - alpha) with k = k_mean",
+    "expected_tau_positional": "1 + sum_i prod_{j<=i} alpha_j from per-position acceptance",
+    "predicted_speedup": "expected_tau / (k_mean * c + v); expected_tau / (c + v) when c is "
+                         "per cycle",
+    "efficiency": "decode_speedup / predicted_speedup (1.0 = the measured decode phase runs "
+                  "exactly as the model predicts; overhead and non-iid acceptance lower it)",
+    "ttft": "prefill_s (median, p90)",
+    "tpot": "decode_s / (new_tokens - 1), median over records",
+    "exact_t0": "for exact methods at temperature 0: output_ids equal the baseline's on "
+                "every shared item",
+    "errors": "records with status 'error' are counted and excluded from every figure",
+    "v_by_k": "from traces: mean cycle target_s for cycles that drafted k tokens (a k+1 "
+              "token verify call) over the baseline's target_s / target_calls",
+    "projection": "predicted speedup over alpha x k with the main method's c and "
+                  "v(k) = 1 + slope * k (weighted least squares through v(0) = 1)",
+    "position_test": "rejection rate at draft position 0 vs positions >= late_from, pooled "
+                     "two-proportion z-test; later positions are reached only after earlier "
+                     "accepts, so this compares conditional rates",
+}
+
+
+@dataclass
+class CellSummary:
+    method: str
+    suite: str
+    temperature: float
+    proposer: str | None
+    exact: bool
+    is_baseline: bool
+    n_ok: int
+    n_err: int
+    error_example: str | None = None
+    tokens_per_s: float | None = None
+    n_pairs: int = 0
+    speedup: float | None = None
+    speedup_ci: list[float] | None = None
+    median_prompt_speedup: float | None = None
+    decode_speedup: float | None = None
+    tau: float | None = None
+    alpha: float | None = None
+    rejection_rate: float | None = None
+    draft_yield: float | None = None
+    accepted_per_position: list[int] | None = None
+    reached_per_position: list[int] | None = None
+    per_position_acceptance: list[float | None] | None = None
+    tau_hist: list[int] | None = None
+    k_mean: float | None = None
+    drafted_per_cycle: float | None = None
+    c: float | None = None
+    c_per: str | None = None
+    v: float | None = None
+    expected_tau: float | None = None
+    expected_tau_positional: float | None = None
+    predicted_speedup: float | None = None
+    efficiency: float | None = None
+    ttft_median: float | None = None
+    ttft_p90: float | None = None
+    tpot_median: float | None = None
+    exact_t0: dict[str, Any] | None = None
+    position_test: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _speed(cell: CellSummary, pairs, cfg: AnalysisConfig) -> None:
+    """Paired speed figures vs the baseline (aggregate, CI, median ratio, decode)."""
+    cell.n_pairs = len(pairs)
+    if not pairs:
+        return
+    ms, bs = [m for m, _ in pairs], [b for _, b in pairs]
+    col = lambda recs, name: [r["counters"][name] for r in recs]  # noqa: E731
+    cell.speedup = float(ratio_of_rates(col(ms, "new_tokens"), col(ms, "total_s"),
+                                        col(bs, "new_tokens"), col(bs, "total_s")))
+    units: dict[tuple[str, str], list[float]] = {}
+    for m, b in pairs:  # unit = (suite, prompt): all its seeds travel together
+        u = units.setdefault((m["suite"], m["prompt_id"]), [0.0, 0.0, 0.0, 0.0])
+        for i, (rec, name) in enumerate([(m, "new_tokens"), (m, "total_s"),
+                                         (b, "new_tokens"), (b, "total_s")]):
+            u[i] += rec["counters"][name]
+    ci = bootstrap_ratio_ci(*zip(*units.values()), n_boot=cfg.n_boot, level=cfg.ci_level,
+                            seed=cfg.seed)
+    cell.speedup_ci = list(ci) if ci else None
+    per_item = [M.ratio(M.tokens_per_s([m]), M.tokens_per_s([b])) for m, b in pairs]
+    per_item = [r for r in per_item if r is not None]
+    cell.median_prompt_speedup = statistics.median(per_item) if per_item else None
+    cell.decode_speedup = M.ratio(M.decode_tokens_per_s(ms), M.decode_tokens_per_s(bs))
+
+
+def _mechanics(cell: CellSummary, ok: list[dict], cfg: AnalysisConfig) -> None:
+    """tau, alpha, per-position acceptance, rejection-by-position test."""
+    cell.tau, cell.alpha, cell.draft_yield = M.tau(ok), M.alpha(ok), M.draft_yield(ok)
+    cell.rejection_rate = None if cell.alpha is None else 1.0 - cell.alpha
+    cell.tau_hist, cell.k_mean = M.tau_hist(ok), M.mean_k(ok)
+    cell.drafted_per_cycle = M.ratio(M.counter_sum(ok, "drafted"), M.counter_sum(ok, "cycles"))
+    counts = M.position_counts(ok)
+    if counts is None or not counts[1] or counts[1][0] == 0:
+        return
+    acc, reached = counts
+    cell.accepted_per_position, cell.reached_per_position = acc, reached
+    cell.per_position_acceptance = [M.ratio(a, r) for a, r in zip(acc, reached)]
+    late_acc, late_n = sum(acc[cfg.late_from:]), sum(reached[cfg.late_from:])
+    test = two_proportion_z(reached[0] - acc[0], reached[0], late_n - late_acc, late_n)
+    cell.position_test = {
+        "early_rejection": 1.0 - acc[0] / reached[0], "n_early": reached[0],
+        "late_rejection": M.ratio(late_n - late_acc, late_n), "n_late": late_n,
+        "late_from": cfg.late_from, "z": test[0] if test else None,
+        "p_value": test[1] if test else None}
+
+
+def _theory(cell: CellSummary, ok: list[dict], base_ok: list[dict]) -> None:
+    """c, v, Leviathan prediction and efficiency (needs a baseline step time)."""
+    t1 = M.target_step_s(base_ok)
+    cell.v = M.ratio(M.target_step_s(ok), t1)
+    calls, drafted = M.counter_sum(ok, "draft_calls"), M.counter_sum(ok, "drafted")
+    if calls:
+        cell.c, cell.c_per = M.ratio(M.draft_call_s(ok), t1), "call"
+    elif calls == 0 and drafted:
+        cell.c, cell.c_per = M.ratio(M.draft_cycle_s(ok), t1), "cycle"
+    if None in (cell.alpha, cell.k_mean, cell.c, cell.v):
+        return
+    cell.expected_tau = expected_tau(cell.alpha, cell.k_mean)
+    alphas = [a for a in cell.per_position_acceptance or [] if a is not None]
+    cell.expected_tau_positional = expected_tau_positional(alphas)
+    draft_cost = cell.k_mean * cell.c if cell.c_per == "call" else cell.c
+    cell.predicted_speedup = predicted_speedup(cell.expected_tau, draft_cost, cell.v)
+    cell.efficiency = M.ratio(cell.decode_speedup, cell.predicted_speedup)
+
+
+def _exactness(cell: CellSummary, pairs) -> None:
+    if not cell.exact or cell.temperature != 0 or cell.is_baseline or not pairs:
+        return
+    bad = sum(m["output_ids"] != b["output_ids"] for m, b in pairs)
+    cell.exact_t0 = {"status": "yes" if bad == 0 else "NO", "n": len(pairs), "mismatched": bad}
+
+
+def summarize_cell(records: list[dict], key: CellKey, baseline: str | None,
+                   cfg: AnalysisConfig) -> CellSummary:
+    ok, err = select(records, key.method, key.suite, key.temperature)
+    first = (ok or err)[0]
+    cell = CellSummary(
+        method=key.method, suite=key.suite, temperature=key.temperature,
+        proposer=first["method_config"].get("proposer"), exact=first["exact"],
+        is_baseline=key.method == baseline, n_ok=len(ok), n_err=len(err),
+        error_example=err[0]["error"] if err else None)
+    if not ok:
+        return cell
+    cell.tokens_per_s = M.tokens_per_s(ok)
+    cell.ttft_median, cell.ttft_p90 = quantile(M.ttfts(ok), 0.5), quantile(M.ttfts(ok), 0.9)
+    cell.tpot_median = quantile(M.tpots(ok), 0.5)
+    _mechanics(cell, ok, cfg)
+    if baseline is None:
+        return cell
+    base_ok, _ = select(records, baseline, key.suite, key.temperature)
+    pairs = pair_up(ok, base_ok)
+    _speed(cell, pairs, cfg)
+    _exactness(cell, pairs)
+    if base_ok:
+        _theory(cell, ok, base_ok)
+    return cell
+
+
+def v_by_k(records: list[dict], baseline: str | None) -> dict[str, list[dict[str, Any]]]:
+    """Per method, from traces: verify cost by drafted tokens k, relative to a 1-token call."""
+    if baseline is None:
+        return {}
+    t1 = M.target_step_s([r for r in records if r["method"] == baseline and r["status"] == "ok"])
+    out = {}
+    for method in dict.fromkeys(r["method"] for r in records):
+        ok = [r for r in records if r["method"] == method and r["status"] == "ok"]
+        rows = [{"k": k, "cycles": n, "v": M.ratio(s / n, t1)}
+                for k, (s, n) in M.verify_time_by_k(ok).items()]
+        if rows and method != baseline:
+            out[method] = rows
+    return out
+
+
+def _main_method(cells: list[CellSummary], cfg: AnalysisConfig) -> CellSummary | None:
+    """The pooled cell of the projection's method: cfg.main_method, else the fastest exact
+    method with a per-call draft cost (a draft model), else the fastest such method."""
+    suites = {c.suite for c in cells}
+    pooled = [c for c in cells if c.suite == (ALL_SUITES if ALL_SUITES in suites else c.suite)]
+    if cfg.main_method is not None:
+        named = [c for c in pooled if c.method == cfg.main_method]
+        return named[0] if named else None
+    drafts = [c for c in pooled if c.c_per == "call" and c.c is not None]
+    exact = [c for c in drafts if c.exact]
+    return max(exact or drafts, key=lambda c: c.speedup or 0.0, default=None)
+
+
+def projection(cells: list[CellSummary], vk: dict, cfg: AnalysisConfig) -> dict | None:
+    main = _main_method(cells, cfg)
+    if main is None or main.c is None or main.v is None:
+        return None
+    points = [(r["k"], r["v"], r["cycles"]) for r in vk.get(main.method, []) if r["v"]]
+    if not points and main.k_mean:
+        points = [(main.k_mean, main.v, 1.0)]
+    slope = fit_v_slope(points)
+    if slope is None:
+        return None
+    return {"method": main.method, "suite": main.suite, "temperature": main.temperature,
+            "c": main.c, "c_per": main.c_per, "v_slope": slope,
+            "alphas": list(cfg.alpha_grid), "ks": list(cfg.k_grid),
+            "speedup": projection_grid(main.c, slope, cfg.alpha_grid, cfg.k_grid,
+                                       per_cycle=main.c_per == "cycle"),
+            "measured": {"alpha": main.alpha, "k_mean": main.k_mean,
+                         "decode_speedup": main.decode_speedup}}
+
+
+def build_summary(runset: RunSet, cfg: AnalysisConfig, baseline_name: str | None = None
+                  ) -> dict[str, Any]:
+    records = runset.records
+    baseline = find_baseline(records, baseline_name)
+    cells = [summarize_cell(records, key, baseline, cfg) for key in cell_keys(records)]
+    vk = v_by_k(records, baseline)
+    return {
+        "format": SUMMARY_FORMAT,
+        "inputs": {"paths": runset.paths, "n_records": len(records),
+                   "superseded": runset.superseded, "manifests": runset.manifests},
+        "config": asdict(cfg),
+        "baseline": baseline,
+        "definitions": DEFINITIONS,
+        "cells": [asdict(c) for c in cells],
+        "v_by_k": vk,
+        "projection": projection(cells, vk, cfg),
+    }
