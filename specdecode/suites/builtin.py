@@ -39,7 +39,7 @@ _add(SuiteSpec(
 _add(SuiteSpec(
     name="summarization", version=f"1-py{_PY}",
     description="proxy: summarize a Python stdlib function in one sentence "
-                "(reference = first docstring line)",
+                "(reference = the docstring's summary line)",
     source=f"CPython {_PY} standard library on this machine (a hash-chosen quarter of its files)",
     licence="PSF-2.0 (Python standard library)",
     build=summarization_stdlib.build))
