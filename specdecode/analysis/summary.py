@@ -42,10 +42,10 @@ DEFINITIONS = {
               "efficiency < 1 from the misses",
     "drafted_per_cycle": "sum(drafted) / sum(cycles)",
     "c": "draft-step cost: (draft_s / draft_calls of the method) / (target_s / target_calls "
-         "of the baseline); for draft-free proposers (0 draft calls) the drafting time per "
+         "of the baseline on the shared items); for draft-free proposers (0 draft calls) the drafting time per "
          "cycle over the baseline step time (c_per = 'cycle')",
     "v": "verify-call cost: (target_s / target_calls of the method) / (target_s / "
-         "target_calls of the baseline)",
+         "target_calls of the baseline on the shared items)",
     "expected_tau": "(1 - alpha^(k+1)) / (1 - alpha) with k = k_mean",
     "expected_tau_positional": "1 + sum_i prod_{j<=i} alpha_j from per-position acceptance",
     "predicted_speedup": "expected_tau / (k_mean * c + v); expected_tau / (c + v) when c is "
@@ -201,8 +201,9 @@ def summarize_cell(records: list[dict], key: CellKey, baseline: str | None,
     pairs = pair_up(ok, base_ok)
     _speed(cell, pairs, cfg)
     _exactness(cell, pairs)
-    if base_ok:
-        _theory(cell, ok, base_ok)
+    paired_base = [b for _, b in pairs] or base_ok   # same items when there are any
+    if paired_base:
+        _theory(cell, ok, paired_base)
     return cell
 
 

@@ -1,0 +1,52 @@
+"""Hand-built records with known answers for the analysis tests (not a test module)."""
+from __future__ import annotations
+
+from specdecode.analysis.synthetic import make_record
+from specdecode.bench.schema import validate_record
+
+
+def counters(new_tokens, prefill_s, decode_s, *, cycles, target_s, target_calls=None,
+             draft_s=0.0, draft_calls=0, drafted=0, accepted=0, acc_pos=(), reached_pos=(),
+             tau_hist=None):
+    return {"new_tokens": new_tokens, "target_calls": cycles if target_calls is None
+            else target_calls, "draft_calls": draft_calls, "cycles": cycles,
+            "drafted": drafted, "accepted": accepted,
+            "accepted_per_position": list(acc_pos), "reached_per_position": list(reached_pos),
+            "tau_hist": tau_hist or [0, cycles], "recovered": 0, "bonus": 0,
+            "draft_s": draft_s, "target_s": target_s, "overhead_s": 0.0,
+            "prefill_s": prefill_s, "decode_s": decode_s, "total_s": prefill_s + decode_s}
+
+
+def rec(method, proposer, prompt, ctr, ids, *, suite="code", exact=True, error=None,
+        temperature=0.0):
+    r = make_record(method, proposer, suite, prompt, counters=ctr, output_ids=ids,
+                    exact=exact, error=error, temperature=temperature)
+    assert validate_record(r) == [], validate_record(r)
+    return r
+
+
+def known_run():
+    """Baseline 'target' on p0, p1, p2; 'spec' ok on p0, p1 and an error on p2.
+
+    Known answers for spec/code:
+      tokens/s 22 / 1.5; speedup (22/1.5) / (22/2.2) = 2.2/1.5; per-prompt ratios 2.2, 1.1
+      (median 1.65); tau 20 / 10 = 2; alpha 9 / 18 = 0.5; per position 5/10, 3/5, 1/3;
+      draft yield 9 / 20; exactness: p1 output differs -> NO (1/2).
+    """
+    ids = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+    base = [rec("target", "none", p, counters(11, 0.1, 1.0, cycles=10, target_s=1.0), ids)
+            for p in ("p0", "p1")]
+    # p2: very slow baseline; it must not enter spec's speedup (spec has no ok p2)
+    base.append(rec("target", "none", "p2", counters(11, 0.1, 9.0, cycles=10, target_s=9.0),
+                    ids))
+    spec = [
+        rec("spec", "draft", "p0", counters(11, 0.1, 0.4, cycles=4, target_s=0.3, draft_s=0.1,
+                                            draft_calls=12, drafted=12, accepted=6,
+                                            acc_pos=(3, 2, 1), reached_pos=(4, 3, 2)), ids),
+        rec("spec", "draft", "p1", counters(11, 0.1, 0.9, cycles=6, target_s=0.6, draft_s=0.3,
+                                            draft_calls=8, drafted=8, accepted=3,
+                                            acc_pos=(2, 1, 0), reached_pos=(6, 2, 1)),
+            ids[:-1] + [99]),
+        rec("spec", "draft", "p2", None, [], error="RuntimeError: out of memory"),
+    ]
+    return base + spec
