@@ -128,3 +128,25 @@ def test_analysis_import_does_not_load_torch():
     code = ("import sys, specdecode.analysis, specdecode.commands.report; "
             "assert 'torch' not in sys.modules and 'transformers' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=60)
+
+
+@pytest.mark.parametrize("flag", [["--main-method", "nope"], ["--baseline", "nope"],
+                                  ["--trace-prompt", "code/nope"], ["--n-boot", "5"]])
+def test_user_errors_are_one_line(report, tmp_path, capsys, flag):
+    run, _ = report
+    assert main(["report", str(run), "--out", str(tmp_path), "--n-boot", "100"] + flag) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_main_method_and_trace_prompt_are_used(report, tmp_path):
+    run, _ = report
+    assert main(["report", str(run), "--out", str(tmp_path), "--n-boot", "100",
+                 "--main-method", "ngram", "--trace-prompt", "math/math-001",
+                 "--color", "never"]) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["projection"]["method"] == "ngram"
+    assert summary["projection"]["c_per"] == "cycle"
+    assert summary["trace_item"] == {"suite": "math", "prompt_id": "math-001", "seed": 0,
+                                     "temperature": 0.0}
+    assert (tmp_path / "trace.png").exists()

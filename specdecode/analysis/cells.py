@@ -65,3 +65,29 @@ def pair_up(ok_m: list[Record], ok_b: list[Record]) -> list[tuple[Record, Record
     """(method record, baseline record) for every item both have ok, in method order."""
     base = {item_key(r): r for r in ok_b}
     return [(r, base[item_key(r)]) for r in ok_m if item_key(r) in base]
+
+
+TRACE_FIELDS = ("suite", "prompt_id", "seed", "temperature")
+
+
+def trace_key(r: dict) -> tuple:
+    return (*item_key(r), r["temperature"])
+
+
+def pick_trace_item(records: list[Record], wanted: str | None) -> dict | None:
+    """(suite, prompt_id, seed, temperature) traced by the most methods (lowest T first);
+    `wanted` = 'suite/prompt_id' picks the prompt."""
+    traced = sorted((r for r in records if r["status"] == "ok" and r["trace"]),
+                    key=lambda r: r["temperature"])
+    if wanted is not None:
+        suite, _, prompt = wanted.partition("/")
+        hits = [trace_key(r) for r in traced if (r["suite"], r["prompt_id"]) == (suite, prompt)]
+        if not hits:
+            raise SpecDecodeError(f"--trace-prompt {wanted}: no traced record has that "
+                                  "suite/prompt_id; use SUITE/PROMPT_ID from the run")
+        return dict(zip(TRACE_FIELDS, hits[0]))
+    counts: dict[tuple, set] = {}
+    for r in traced:
+        counts.setdefault(trace_key(r), set()).add(r["method"])
+    best = max(counts, key=lambda k: len(counts[k]), default=None)
+    return None if best is None else dict(zip(TRACE_FIELDS, best))

@@ -6,8 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import SpecDecodeError
-from .cells import ALL_SUITES, item_key
+from .cells import ALL_SUITES, TRACE_FIELDS, trace_key
 
 ROLL = 8   # cycles in the trace plot's trailing window
 
@@ -39,19 +38,11 @@ def _multi_t(cells: list[dict]) -> bool:
     return len({c["temperature"] for c in cells}) > 1
 
 
-def speedup_bars(cells: list[dict], path: Path) -> bool:
-    """Grouped bars: speedup per suite per method with the bootstrap CI."""
-    rows = [c for c in cells if not c["is_baseline"] and c["speedup"] is not None]
-    if not rows:
-        return False
-    plt, multi = _plt(), _multi_t(cells)
-    suites = list(dict.fromkeys(c["suite"] for c in rows))
-    series = list(dict.fromkeys(_label(c, multi) for c in rows))
-    width = 0.8 / len(series)
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(suites) * max(1, len(series) / 2)), 4.5),
-                           constrained_layout=True)
-    for j, name in enumerate(series):
-        by_suite = {c["suite"]: c for c in rows if _label(c, multi) == name}
+def _bars(ax, rows: list[dict], suites: list[str], methods: list[str]) -> None:
+    """One group of bars per suite, one bar per method, CI error bars."""
+    width = 0.8 / len(methods)
+    for j, name in enumerate(methods):
+        by_suite = {c["suite"]: c for c in rows if c["method"] == name}
         xs, ys, err = [], [], [[], []]
         for i, s in enumerate(suites):
             if s in by_suite:
@@ -61,13 +52,32 @@ def speedup_bars(cells: list[dict], path: Path) -> bool:
                 ys.append(c["speedup"])
                 err[0].append(c["speedup"] - lo)
                 err[1].append(hi - c["speedup"])
-        ax.bar(xs, ys, width, yerr=err, capsize=3, label=name)
+        ax.bar(xs, ys, width, yerr=err, capsize=2, label=name, color=f"C{j % 10}")
     ax.axhline(1.0, ls="--", color="black", lw=1, label="target-only (1.0x)")
     ax.set_xticks(range(len(suites)), [_suite_label(s) for s in suites], rotation=20, ha="right")
-    ax.set_xlabel("suite")
-    ax.set_ylabel("speedup vs target-only (x), end to end")
-    ax.set_title("Aggregate speedup per suite (95% paired bootstrap CI)")
-    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.set_ylabel("speedup vs target-only (x)")
+    ax.grid(axis="y", alpha=0.3)
+
+
+def speedup_bars(cells: list[dict], path: Path) -> bool:
+    """Grouped bars: end-to-end speedup per suite per method with the bootstrap CI; one
+    panel per temperature."""
+    rows = [c for c in cells if not c["is_baseline"] and c["speedup"] is not None]
+    if not rows:
+        return False
+    plt = _plt()
+    temps = list(dict.fromkeys(c["temperature"] for c in rows))
+    suites = list(dict.fromkeys(c["suite"] for c in rows))
+    methods = list(dict.fromkeys(c["method"] for c in rows))
+    width = min(14.0, max(6.0, 0.3 * len(suites) * len(methods) + 2.5))
+    fig, axes = plt.subplots(len(temps), 1, figsize=(width, 3.8 * len(temps)), squeeze=False,
+                             sharey=True, constrained_layout=True)
+    for ax, t in zip(axes[:, 0], temps):
+        _bars(ax, [c for c in rows if c["temperature"] == t], suites, methods)
+        ax.set_title(f"temperature {t:g}" if len(temps) > 1 else "", fontsize="medium")
+    axes[-1, 0].set_xlabel("suite")
+    axes[0, 0].legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.suptitle("Aggregate end-to-end speedup per suite (95% paired bootstrap CI)")
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return True
@@ -170,22 +180,6 @@ def measured_vs_predicted(cells: list[dict], path: Path) -> bool:
     return True
 
 
-def pick_trace_item(records: list[dict], wanted: str | None) -> tuple | None:
-    """(suite, prompt_id, seed) with traces for the most methods; `wanted` = 'suite/prompt'."""
-    traced = [r for r in records if r["status"] == "ok" and r["trace"]]
-    if wanted is not None:
-        suite, _, prompt = wanted.partition("/")
-        hits = [item_key(r) for r in traced if (r["suite"], r["prompt_id"]) == (suite, prompt)]
-        if not hits:
-            raise SpecDecodeError(f"--trace-prompt {wanted}: no traced record has that "
-                                  "suite/prompt_id; use SUITE/PROMPT_ID from the run")
-        return hits[0]
-    counts: dict[tuple, set] = {}
-    for r in traced:
-        counts.setdefault(item_key(r), set()).add(r["method"])
-    return max(counts, key=lambda k: len(counts[k]), default=None)
-
-
 def _trailing_rate(toks: np.ndarray, secs: np.ndarray) -> np.ndarray:
     """(n,) tokens/s over the last ROLL cycles (fewer at the start): a ratio of sums."""
     ct, cs = np.cumsum(toks), np.cumsum(secs)
@@ -194,23 +188,24 @@ def _trailing_rate(toks: np.ndarray, secs: np.ndarray) -> np.ndarray:
     return (ct - lag_t) / np.maximum(cs - lag_s, 1e-12)
 
 
-def trace_plot(records: list[dict], item: tuple | None, path: Path) -> bool:
+def trace_plot(records: list[dict], item: dict | None, path: Path) -> bool:
     """Per-cycle throughput over the generation of one item, one line per method."""
     if item is None:
         return False
-    rows = [r for r in records if r["status"] == "ok" and r["trace"] and item_key(r) == item]
+    item = tuple(item[f] for f in TRACE_FIELDS)
+    rows = [r for r in records if r["status"] == "ok" and r["trace"] and trace_key(r) == item]
     plt = _plt()
     fig, ax = plt.subplots(figsize=(8.0, 4.4), constrained_layout=True)
     for r in rows:
         x = np.array([c["token_index"] for c in r["trace"]])
         secs = np.array([c["draft_s"] + c["target_s"] + c["overhead_s"] for c in r["trace"]])
         toks = np.array([c["emitted"] for c in r["trace"]], dtype=float)
-        label = r["method"] + (f" (T={r['temperature']:g})" if r["temperature"] else "")
+        label = r["method"]
         line, = ax.plot(x, toks / np.maximum(secs, 1e-12), ls="", marker=".", alpha=0.35)
         ax.plot(x, _trailing_rate(toks, secs), color=line.get_color(), label=label)
     ax.set_xlabel("token index (new tokens committed before the cycle)")
     ax.set_ylabel("tokens/s in the cycle (emitted / cycle time)")
-    ax.set_title(f"Per-cycle throughput: {item[0]}/{item[1]} seed {item[2]}\n"
+    ax.set_title(f"Per-cycle throughput: {item[0]}/{item[1]}, seed {item[2]}, T={item[3]:g}\n"
                  f"(dots: single cycles; lines: tokens / time over the last {ROLL} cycles)",
                  fontsize="medium")
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -220,8 +215,8 @@ def trace_plot(records: list[dict], item: tuple | None, path: Path) -> bool:
     return True
 
 
-def write_plots(summary: dict[str, Any], records: list[dict], out: Path,
-                trace_prompt: str | None = None) -> list[tuple[str, str]]:
+def write_plots(summary: dict[str, Any], records: list[dict],
+                out: Path) -> list[tuple[str, str]]:
     """Write every plot that has data; returns (file name, title) pairs."""
     cells = summary["cells"]
     jobs = [("speedup.png", "Speedup per suite", lambda p: speedup_bars(cells, p)),
@@ -230,5 +225,5 @@ def write_plots(summary: dict[str, Any], records: list[dict], out: Path,
             ("predicted.png", "Measured vs predicted speedup",
              lambda p: measured_vs_predicted(cells, p)),
             ("trace.png", "Per-cycle throughput over one generation",
-             lambda p: trace_plot(records, pick_trace_item(records, trace_prompt), p))]
+             lambda p: trace_plot(records, summary["trace_item"], p))]
     return [(name, title) for name, title, draw in jobs if draw(out / name)]

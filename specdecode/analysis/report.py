@@ -33,7 +33,7 @@ def write_report(runset: RunSet, out: Path, cfg: AnalysisConfig = AnalysisConfig
     if plots:
         from .plots import write_plots  # matplotlib only when plotting
 
-        figures = write_plots(summary, runset.records, out, cfg.trace_prompt)
+        figures = write_plots(summary, runset.records, out)
     (out / "report.md").write_text(render_markdown(summary, figures))
     return summary
 

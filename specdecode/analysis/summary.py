@@ -9,8 +9,10 @@ import statistics
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..errors import SpecDecodeError
 from . import metrics as M
-from .cells import ALL_SUITES, CellKey, cell_keys, find_baseline, pair_up, select
+from .cells import (ALL_SUITES, CellKey, cell_keys, find_baseline, pair_up,
+                    pick_trace_item, select)
 from .config import AnalysisConfig
 from .load import RunSet
 from .stats import bootstrap_ratio_ci, quantile, ratio_of_rates, two_proportion_z
@@ -229,7 +231,11 @@ def _main_method(cells: list[CellSummary], cfg: AnalysisConfig) -> CellSummary |
     pooled = [c for c in cells if c.suite == (ALL_SUITES if ALL_SUITES in suites else c.suite)]
     if cfg.main_method is not None:
         named = [c for c in pooled if c.method == cfg.main_method]
-        return named[0] if named else None
+        if not named:
+            names = ", ".join(dict.fromkeys(c.method for c in pooled))
+            raise SpecDecodeError(f"--main-method {cfg.main_method}: no such method in these "
+                                  f"runs. Available: {names}")
+        return named[0]
     drafts = [c for c in pooled if c.c_per == "call" and c.c is not None]
     exact = [c for c in drafts if c.exact]
     return max(exact or drafts, key=lambda c: c.speedup or 0.0, default=None)
@@ -270,4 +276,5 @@ def build_summary(runset: RunSet, cfg: AnalysisConfig, baseline_name: str | None
         "cells": [asdict(c) for c in cells],
         "v_by_k": vk,
         "projection": projection(cells, vk, cfg),
+        "trace_item": pick_trace_item(records, cfg.trace_prompt),
     }

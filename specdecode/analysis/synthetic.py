@@ -157,7 +157,7 @@ def simulate_record(m: SynthMethod, cfg: SynthConfig, suite: str, index: int,
     item_rng = np.random.default_rng([cfg.seed, index, seed, len(suite)])
     ctx = _jitter(item_rng, 0.2)             # per-item cost factor, shared by all methods
     base_ids = [int(t) for t in item_rng.integers(0, 49152, cfg.max_new_tokens)]
-    rng = np.random.default_rng([cfg.seed, index, seed, len(suite),
+    rng = np.random.default_rng([cfg.seed, index, seed, len(suite), int(cfg.temperature * 100),
                                  int(record_key(m.name)[:8], 16)])
     common = dict(seed=seed, temperature=cfg.temperature, exact=m.exact,
                   max_new_tokens=cfg.max_new_tokens, method_config={"k": m.k})
