@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from analysis_fixtures import counters, rec
+from specdecode.analysis.synthetic import counters_from_trace
 from specdecode.analysis import AnalysisConfig, RunSet, build_summary
 from specdecode.analysis.stats import bootstrap_ratio_ci
 from specdecode.analysis.theory import (expected_tau, expected_tau_positional, fit_v_slope,
@@ -65,6 +66,29 @@ def test_efficiency_is_one_when_the_model_holds(alpha_num, alpha_den, k, c, per_
     assert cell["predicted_speedup"] == pytest.approx(
         expected_tau(alpha, k) / (draft_cost + 1 + SLOPE * k))
     assert abs(cell["efficiency"] - 1.0) < 1e-6
+    assert abs(cell["efficiency_drafted"] - 1.0) < 1e-6
+
+
+def test_drafted_efficiency_is_one_with_ngram_misses():
+    """3125 cycles draft k=4 with exact iid counts (accept exactly j: N a^j (1-a); all:
+    N a^k) and 1000 cycles draft nothing; the per-cycle lookup costs c whatever happens."""
+    k, c, n_miss = 4, 0.02, 1000
+    exact_j = [1250, 750, 450, 270, 405]            # N = 5^5, a = 3/5
+    trace = [{"k": k, "drafted": 0, "accepted": 0, "emitted": 1}] * n_miss
+    trace += [{"k": k, "drafted": k, "accepted": j, "emitted": j + 1}
+              for j, n in enumerate(exact_j) for _ in range(n)]
+    trace = [dict(t, draft_s=c * T1, target_s=T1 * (1 + SLOPE * t["drafted"]), overhead_s=0.0,
+                  token_index=i) for i, t in enumerate(trace)]
+    new_tokens = 1 + sum(t["emitted"] for t in trace)
+    ctr = counters_from_trace(trace, new_tokens, 0.5, draft_calls=0)
+    method = rec("ngram", "ngram", "p0", ctr, [1])
+    method["trace"] = trace
+    base = ideal_records(3, 5, 4, c, True)[0]
+    s = build_summary(RunSet([base, method], ["ideal"]), AnalysisConfig(n_boot=100))
+    (cell,) = [x for x in s["cells"] if x["method"] == "ngram"]
+    assert cell["alpha"] == pytest.approx(0.6)
+    assert abs(cell["efficiency_drafted"] - 1.0) < 1e-6
+    assert cell["efficiency"] < 0.9      # k asked = 4 every cycle: the misses cost efficiency
 
 
 def test_efficiency_drops_with_overhead():

@@ -119,6 +119,19 @@ def mean_k(records: list[Record]) -> float | None:
     return ratio(counter_sum(records, "drafted"), counter_sum(records, "cycles"))
 
 
+def drafted_lengths(records: list[Record]) -> list[tuple[float, int]] | None:
+    """(drafted tokens, cycles) pairs: from traces, else one pair (drafted / cycles, cycles)."""
+    counts: dict[int, int] = {}
+    for rec in records:
+        for cyc in rec["trace"] or []:
+            counts[cyc["drafted"]] = counts.get(cyc["drafted"], 0) + 1
+    if counts:
+        return sorted(counts.items())
+    mean = ratio(counter_sum(records, "drafted"), counter_sum(records, "cycles"))
+    cycles = counter_sum(records, "cycles")
+    return None if mean is None else [(mean, int(cycles))]
+
+
 def tau_hist(records: list[Record]) -> list[int] | None:
     return _padded_sum(records, "tau_hist")
 

@@ -65,13 +65,19 @@ def _mechanics(cells: list[dict]) -> str:
              F.pct(c["draft_yield"]), F.num(c["alpha"], 3), F.num(c["tau"]),
              F.num(c["expected_tau"]), F.num(c["expected_tau_positional"]),
              F.c_value(c), F.num(c["v"]), F.num(c["decode_speedup"]),
-             F.num(c["predicted_speedup"]), F.num(c["efficiency"])]
+             F.num(c["predicted_speedup"]), F.num(c["efficiency"]),
+             F.num(c["expected_tau_drafted"]), F.num(c["predicted_speedup_drafted"]),
+             F.num(c["efficiency_drafted"])]
             for c in cells if c["alpha"] is not None]
     if not rows:
         return "No instrumented speculative method.\n"
-    return F.md_table(["method", "suite", "k mean", "drafted/cycle", "draft yield", "alpha",
-                       "tau", "E[tau] iid", "E[tau] by position", "c", "v(k)",
-                       "decode speedup", "predicted", "efficiency"], rows, 2) + "\n"
+    headers = ["method", "suite", "k mean", "drafted/cycle", "draft yield", "alpha", "tau",
+               "E[tau] iid", "E[tau] by position", "c", "v(k)", "decode speedup", "predicted",
+               "efficiency", "E[tau] drafted", "predicted (drafted)", "efficiency (drafted)"]
+    return (F.md_table(headers, rows, 2)
+            + "\n\nPredicted / efficiency use k = k mean (the draft length asked); the "
+              "(drafted) columns use the lengths actually drafted per cycle, so short "
+              "drafts (early stops, n-gram misses) do not count against efficiency.\n")
 
 
 def _v_by_k(vk: dict[str, list[dict]]) -> str:

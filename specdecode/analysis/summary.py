@@ -16,7 +16,8 @@ from .cells import (ALL_SUITES, CellKey, cell_keys, find_baseline, pair_up,
 from .config import AnalysisConfig
 from .load import RunSet
 from .stats import bootstrap_ratio_ci, quantile, ratio_of_rates, two_proportion_z
-from .theory import expected_tau, expected_tau_positional, fit_v_slope, predicted_speedup
+from .theory import (expected_tau, expected_tau_mixture, expected_tau_positional,
+                     fit_v_slope, predicted_speedup)
 from .theory import projection_grid
 
 SUMMARY_FORMAT = "specdecode.analysis.summary/1"
@@ -54,6 +55,12 @@ DEFINITIONS = {
                          "per cycle",
     "efficiency": "decode_speedup / predicted_speedup (1.0 = the measured decode phase runs "
                   "exactly as the model predicts; overhead and non-iid acceptance lower it)",
+    "predicted_speedup_drafted": "the same model for the draft lengths actually proposed: "
+                                 "E[tau] averaged over the cycles' drafted d (traces; "
+                                 "drafted / cycles without), draft cost "
+                                 "drafted_per_cycle * c (or c per cycle); "
+                                 "efficiency_drafted = decode_speedup / it, which isolates "
+                                 "overhead and non-iid acceptance from short drafts",
     "ttft": "prefill_s (median, p90)",
     "tpot": "decode_s / (new_tokens - 1), median over records",
     "exact_t0": "for exact methods at temperature 0: output_ids equal the baseline's on "
@@ -103,6 +110,9 @@ class CellSummary:
     expected_tau_positional: float | None = None
     predicted_speedup: float | None = None
     efficiency: float | None = None
+    expected_tau_drafted: float | None = None
+    predicted_speedup_drafted: float | None = None
+    efficiency_drafted: float | None = None
     ttft_median: float | None = None
     ttft_p90: float | None = None
     tpot_median: float | None = None
@@ -173,6 +183,19 @@ def _theory(cell: CellSummary, ok: list[dict], base_ok: list[dict]) -> None:
     draft_cost = cell.k_mean * cell.c if cell.c_per == "call" else cell.c
     cell.predicted_speedup = predicted_speedup(cell.expected_tau, draft_cost, cell.v)
     cell.efficiency = M.ratio(cell.decode_speedup, cell.predicted_speedup)
+    _theory_drafted(cell, M.drafted_lengths(ok))
+
+
+def _theory_drafted(cell: CellSummary, lengths: list[tuple[float, int]] | None) -> None:
+    """The same prediction for the draft lengths actually proposed (early stops, n-gram
+    misses): E[tau] averaged over cycles' drafted d, draft cost mean(d) * c (or c/cycle)."""
+    if not lengths or cell.drafted_per_cycle is None:
+        return
+    cell.expected_tau_drafted = expected_tau_mixture(cell.alpha, lengths)
+    draft_cost = cell.drafted_per_cycle * cell.c if cell.c_per == "call" else cell.c
+    cell.predicted_speedup_drafted = predicted_speedup(cell.expected_tau_drafted, draft_cost,
+                                                       cell.v)
+    cell.efficiency_drafted = M.ratio(cell.decode_speedup, cell.predicted_speedup_drafted)
 
 
 def _exactness(cell: CellSummary, pairs) -> None:

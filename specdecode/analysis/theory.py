@@ -26,6 +26,15 @@ def expected_tau_positional(alphas: Sequence[float]) -> float:
     return total
 
 
+def expected_tau_mixture(alpha: float, drafted: Sequence[tuple[float, int]]) -> float:
+    """E[tau] when cycles draft different lengths: sum_d w_d * E[tau](alpha, d) / sum_d w_d.
+
+    drafted: (d, number of cycles that drafted d tokens); an n-gram miss (d = 0) emits 1.
+    """
+    total = sum(n for _, n in drafted)
+    return sum(n * expected_tau(alpha, d) for d, n in drafted) / total
+
+
 def predicted_speedup(e_tau: float, draft_cost: float, v: float) -> float:
     """S = E[tau] / (draft_cost + v), both costs in units of one 1-token target call."""
     return e_tau / (draft_cost + v)
