@@ -144,6 +144,20 @@ def tau_histograms(cells: list[dict], path: Path) -> bool:
     return True
 
 
+def _scatter_legend(plt, ax, methods, suites, colors, markers) -> None:
+    """Colors name methods, shapes name suites, fill names the prediction's k."""
+    line = plt.Line2D
+    handles = [line([], [], ls="", marker="o", color=colors[i % len(colors)], label=m)
+               for i, m in enumerate(methods)]
+    handles += [line([], [], ls="", marker=markers[i % len(markers)], color="black",
+                     label=_suite_label(s)) for i, s in enumerate(suites)]
+    handles += [line([], [], ls="", marker="o", color="black", label="k asked (filled)"),
+                line([], [], ls="", marker="o", markerfacecolor="none", color="black",
+                     label="k drafted (hollow)"),
+                line([], [], ls="--", color="gray", label="measured = predicted")]
+    ax.legend(handles=handles, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+
+
 def measured_vs_predicted(cells: list[dict], path: Path) -> bool:
     """Scatter of measured decode speedup vs Leviathan prediction, y = x reference."""
     rows = [c for c in cells if c["predicted_speedup"] is not None
@@ -157,20 +171,20 @@ def measured_vs_predicted(cells: list[dict], path: Path) -> bool:
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     fig, ax = plt.subplots(figsize=(6.8, 5.0), constrained_layout=True)
     for c in rows:
-        ax.scatter(c["predicted_speedup"], c["decode_speedup"], s=45,
-                   color=colors[methods.index(_label(c, multi)) % len(colors)],
-                   marker=markers[suites.index(c["suite"]) % len(markers)])
-    values = [v for c in rows for v in (c["predicted_speedup"], c["decode_speedup"])]
-    lo, hi = min(values + [1.0]) * 0.9, max(values) * 1.1
+        color = colors[methods.index(_label(c, multi)) % len(colors)]
+        marker = markers[suites.index(c["suite"]) % len(markers)]
+        ax.scatter(c["predicted_speedup"], c["decode_speedup"], s=45, color=color,
+                   marker=marker)
+        if c["predicted_speedup_drafted"] is not None:
+            ax.scatter(c["predicted_speedup_drafted"], c["decode_speedup"], s=45,
+                       facecolors="none", edgecolors=color, marker=marker)
+    values = [v for c in rows for v in (c["predicted_speedup"], c["decode_speedup"],
+                                        c["predicted_speedup_drafted"]) if v is not None]
+    lo, hi = min(values + [1.0]) * 0.85, max(values) * 1.1
     ax.plot([lo, hi], [lo, hi], ls="--", color="gray", lw=1)
     ax.set_xlim(lo, hi)
     ax.set_ylim(lo, hi)
-    handles = [plt.Line2D([], [], ls="", marker="o", color=colors[i % len(colors)], label=m)
-               for i, m in enumerate(methods)]
-    handles += [plt.Line2D([], [], ls="", marker=markers[i % len(markers)], color="black",
-                           label=_suite_label(s)) for i, s in enumerate(suites)]
-    handles.append(plt.Line2D([], [], ls="--", color="gray", label="measured = predicted"))
-    ax.legend(handles=handles, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    _scatter_legend(plt, ax, methods, suites, colors, markers)
     ax.set_xlabel("predicted speedup (Leviathan, measured alpha, c, v)")
     ax.set_ylabel("measured decode-phase speedup (x)")
     ax.set_title("Measured vs predicted speedup")
