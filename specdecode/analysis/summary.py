@@ -6,7 +6,7 @@ and plot renderers only format it. See DEFINITIONS for what each figure means.
 from __future__ import annotations
 
 import statistics
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..errors import SpecDecodeError
@@ -118,7 +118,6 @@ class CellSummary:
     tpot_median: float | None = None
     exact_t0: dict[str, Any] | None = None
     position_test: dict[str, Any] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _speed(cell: CellSummary, pairs, cfg: AnalysisConfig) -> None:
