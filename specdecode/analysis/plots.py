@@ -8,7 +8,8 @@ import numpy as np
 
 from .cells import ALL_SUITES, TRACE_FIELDS, trace_key
 
-ROLL = 8   # cycles in the trace plot's trailing window
+ROLL = 8          # cycles in the trace plot's trailing window
+FEW_REACHED = 20  # acceptance points reached by fewer cycles are drawn hollow
 
 
 def _plt():
@@ -98,8 +99,13 @@ def acceptance_curves(cells: list[dict], path: Path) -> bool:
                              sharey=True, constrained_layout=True)
     for ax, suite in zip(axes.flat, suites):
         for c in (c for c in rows if c["suite"] == suite):
-            pts = [(i, a) for i, a in enumerate(c["per_position_acceptance"]) if a is not None]
-            ax.plot(*zip(*pts), marker="o", label=_label(c, multi))
+            pts = [(i, a, n) for i, (a, n) in enumerate(zip(c["per_position_acceptance"],
+                                                            c["reached_per_position"]))
+                   if a is not None]
+            line, = ax.plot([p[0] for p in pts], [p[1] for p in pts], label=_label(c, multi))
+            for i, a, n in pts:
+                ax.plot(i, a, marker="o", color=line.get_color(),
+                        markerfacecolor=line.get_color() if n >= FEW_REACHED else "white")
         ax.set_title(_suite_label(suite))
         ax.set_xlabel("draft position (0 = first drafted token)")
         ax.set_ylim(0, 1.02)
@@ -112,7 +118,7 @@ def acceptance_curves(cells: list[dict], path: Path) -> bool:
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=min(4, len(labels)),
                fontsize="small")
-    fig.suptitle("Per-position acceptance")
+    fig.suptitle(f"Per-position acceptance (hollow: reached by < {FEW_REACHED} cycles)")
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return True
