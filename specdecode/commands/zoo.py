@@ -1,0 +1,96 @@
+"""`specdecode zoo list | build NAME | path NAME`: the offline model zoo."""
+from __future__ import annotations
+
+import argparse
+
+from .. import zoo
+from ..errors import SpecDecodeError
+from ..zoo import cache, registry
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "zoo",
+        help="list and build the offline model zoo (models addressed as zoo:NAME)",
+        description="Offline model zoo. Models are built locally into the cache "
+        "($SPECDECODE_CACHE, default ~/.cache/specdecode) on first use and verified by "
+        "sha256 on every load; use them anywhere a model id is accepted as zoo:NAME.",
+    )
+    actions = parser.add_subparsers(dest="zoo_action", metavar="ACTION")
+    actions.required = True
+    actions.add_parser("list", help="table of entries: status, size, parameters, source, "
+                       "licence, cache path").set_defaults(func=run_list)
+    build = actions.add_parser("build", help="build an entry (and the entries it depends on)")
+    build.add_argument("name", help="entry name, e.g. tiny or zoo:tiny-draft")
+    build.add_argument("--force", action="store_true",
+                       help="rebuild even if a verified build is cached")
+    build.add_argument("--seed", type=int, default=None,
+                       help="training seed (default: the cached build's seed, else 0)")
+    build.set_defaults(func=run_build)
+    path = actions.add_parser("path", help="print the built directory (builds it if needed)")
+    path.add_argument("name", help="entry name, e.g. tiny")
+    path.set_defaults(func=run_path)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    rows = [_row(name) for name in registry.names()]
+    header = ("name", "status", "size", "parameters", "source", "licence", "path")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header) - 1)]
+    for row in [header, *rows]:
+        cells = [str(c).ljust(w) for c, w in zip(row, widths)] + [str(row[-1])]
+        print("  ".join(cells).rstrip())
+    return 0
+
+
+def run_build(args: argparse.Namespace) -> int:
+    path = zoo.resolve(args.name, build=True, seed=args.seed, force=args.force)
+    ident = zoo.identity(args.name)
+    print(f"{ident['name']} {ident['hash']} {path}")
+    return 0
+
+
+def run_path(args: argparse.Namespace) -> int:
+    print(zoo.resolve(args.name))
+    return 0
+
+
+def _row(name: str) -> tuple[str, ...]:
+    """One table row. Does not hash files: `list` must stay instant."""
+    item = registry.entry(name)
+    path = zoo.entry_dir(name)
+    if not registry.builder_available(item):
+        return (f"zoo:{name}", "builder missing", "-", "-", "-", "-", str(path))
+    try:
+        builder = registry.load_builder(item)
+    except Exception as exc:  # an unfinished or broken builder must not break the listing
+        status = "builder incomplete" if isinstance(exc, SpecDecodeError) else "builder error"
+        return (f"zoo:{name}", status, "-", "-", "-", "-", str(path))
+    manifest = zoo.read_manifest(name)
+    if manifest is None:
+        return (f"zoo:{name}", "not built", "-", "-", builder.SOURCE, builder.LICENCE, str(path))
+    return (f"zoo:{name}", _built_status(item, builder, manifest),
+            _human_bytes(manifest["size_bytes"]), _human_count(manifest["parameters"]),
+            builder.SOURCE, builder.LICENCE, str(path))
+
+
+def _built_status(item, builder, manifest: dict) -> str:
+    deps = {dep: (zoo.read_manifest(dep) or {}).get("weights_hash") for dep in item.deps}
+    if manifest.get("deps") != deps:
+        return "stale (dependency changed)"
+    if manifest.get("recipe_hash") != cache.recipe_hash(builder, manifest.get("seed"), deps):
+        return "stale (recipe changed)"
+    return "built"
+
+
+def _human_bytes(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def _human_count(n: int | None) -> str:
+    if n is None:
+        return "-"
+    return f"{n / 1e6:.2f}M" if n >= 1e5 else f"{n / 1e3:.1f}k"

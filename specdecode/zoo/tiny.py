@@ -1,0 +1,64 @@
+"""Builder for `zoo:tiny`: a small Llama target trained from scratch in seconds on CPU.
+
+Contract shared by every zoo builder: RECIPE (frozen dataclass), SOURCE, LICENCE and
+build(out_dir, deps, seed). Its tokenizer (byte-level BPE on Python stdlib sources) is
+reused unchanged by `zoo:tiny-draft`, so the pair shares one vocabulary.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from . import training
+
+
+@dataclass(frozen=True)
+class TinyRecipe:
+    corpus_bytes: int = 3_000_000  # stdlib text the tokenizer and model see
+    vocab_size: int = 2048
+    layers: int = 4
+    hidden: int = 128
+    heads: int = 4
+    intermediate: int = 384
+    max_positions: int = 2048  # RoPE positions declared in config.json
+    context: int = 256  # training window, tokens
+    batch: int = 8
+    steps: int = 200
+    lr: float = 3e-3
+    warmup: int = 20
+    weight_decay: float = 0.1
+
+
+RECIPE = TinyRecipe()
+SOURCE = "trained locally from scratch on CPython stdlib sources (no download)"
+LICENCE = "Apache-2.0 (weights); corpus: PSF-2.0 (CPython stdlib)"
+
+
+def build(out_dir: Path, deps: dict[str, Path], seed: int) -> None:
+    """Train the tokenizer and the target model, write an HF directory to out_dir."""
+    recipe = RECIPE  # read at call time so a test can substitute a smaller recipe
+    with training.build_threads():
+        texts = training.stdlib_corpus(recipe.corpus_bytes)
+        tok = training.train_tokenizer(texts, recipe.vocab_size)
+        tok.model_max_length = recipe.max_positions
+        stream = training.encode_corpus(tok, texts)
+        model = _new_model(tok, recipe, seed)
+        data = training.batches(stream, recipe.batch, recipe.context, seed)
+        training.train_loop(
+            model, data, training.next_token_loss, recipe.steps, recipe.lr,
+            recipe.warmup, recipe.weight_decay, desc="zoo:tiny train",
+        )
+        training.save_model(model, tok, Path(out_dir))
+        tok.save_pretrained(Path(out_dir))
+
+
+def _new_model(tok, recipe: TinyRecipe, seed: int):
+    from transformers import LlamaForCausalLM
+
+    config = training.llama_config(
+        tok, recipe.layers, recipe.hidden, recipe.heads, recipe.intermediate, recipe.max_positions
+    )
+    torch.manual_seed(seed)
+    return LlamaForCausalLM(config)
