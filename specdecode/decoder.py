@@ -18,6 +18,17 @@ from .types import CycleRecord, Finished, GenerationResult, PrefillRecord
 from .verifiers import VERIFIERS
 
 
+def check_method(method: MethodConfig, sampling: SamplingConfig) -> None:
+    """Resolve every name and parameter of a method without loading any model, so bad
+    input fails before minutes of loading."""
+    proposer_cls = PROPOSERS.get(method.proposer)
+    verifier_cls = VERIFIERS.get(method.verifier)
+    controller_cls = CONTROLLERS.get(method.controller)
+    build_params(proposer_cls.Params, method.proposer_params, f"proposer '{method.proposer}'")
+    build_params(controller_cls.Params, method.controller_params, f"controller '{method.controller}'")
+    verifier_cls(sampling).check(proposer_cls.deterministic)
+
+
 class SpeculativeDecoder:
     def __init__(self, target: CausalLM, method: MethodConfig, sampling: SamplingConfig,
                  draft: CausalLM | None = None):

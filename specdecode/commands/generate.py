@@ -67,7 +67,7 @@ def _read_prompt(args) -> str:
 
 def run(args) -> int:
     from ..config import GenerationConfig, MethodConfig, SamplingConfig
-    from ..decoder import SpeculativeDecoder, encode_prompt
+    from ..decoder import SpeculativeDecoder, check_method, encode_prompt
     from ..models import load_model
     from ..stats import stats_line
 
@@ -77,6 +77,7 @@ def run(args) -> int:
                           proposer_params=proposer_params, controller_params=controller_params)
     sampling = SamplingConfig(args.temperature, args.top_k, args.top_p)
     gen_cfg = GenerationConfig(max_new_tokens=args.max_new_tokens, seed=args.seed, stop_strings=tuple(args.stop))
+    check_method(method, sampling)
     prompt = _read_prompt(args)
     target = load_model(args.target, device=args.device)
     if proposer == "draft" and not args.draft:

@@ -51,7 +51,10 @@ def load_model(spec: str, device: str = "cpu", dtype: str = "float32") -> Causal
     """Load a causal LM and its tokenizer, ready for the loop (eval mode, no grad)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # loading is quick; keep stderr for our own lines
+    hf_logging.set_verbosity_error()
     where = resolve_path(spec)
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(where), local_files_only=True)

@@ -1,0 +1,81 @@
+"""At T = 0 every proposer x controller x k gives tokens identical to target-only greedy,
+computed independently here (full recompute, no KV cache, no specdecode loop)."""
+import pytest
+import torch
+
+from specdecode import GenerationConfig, MethodConfig, SamplingConfig, generate
+from tiny_models import copy_of, perturbed, tiny_lm
+
+N_NEW = 40
+PROMPT = [1, 2, 3, 4, 5, 1, 2, 3, 6, 7]
+
+
+def reference_greedy(lm, prompt, n):
+    ids = list(prompt)
+    with torch.no_grad():
+        for _ in range(n):
+            ids.append(int(lm.model(torch.tensor([ids])).logits[0, -1].argmax()))
+    return ids[len(prompt):]
+
+
+@pytest.fixture(scope="module")
+def target():
+    return tiny_lm(vocab=24, seed=0, scale=3.0)
+
+
+@pytest.fixture(scope="module")
+def reference(target):
+    return reference_greedy(target, PROMPT, N_NEW)
+
+
+@pytest.fixture(scope="module")
+def drafts(target):
+    return {"different": tiny_lm(vocab=24, seed=7, layers=1, hidden=16, scale=3.0),
+            "perturbed": perturbed(target, 0.3), "identical": copy_of(target)}
+
+
+def run(target, method, draft=None, verifier="auto"):
+    method = MethodConfig(**{**method, "verifier": verifier})
+    return generate(target, PROMPT, draft=draft, method=method, sampling=SamplingConfig(0.0),
+                    gen_cfg=GenerationConfig(max_new_tokens=N_NEW, stop_at_eos=False))
+
+
+def test_target_only_matches_reference(target, reference):
+    out = run(target, {"proposer": "none"})
+    assert out.output_ids == reference
+    assert out.stats["target_calls"] == N_NEW - 1  # one call per token after the prefill
+
+
+@pytest.mark.parametrize("controller", ["fixed", "confidence", "heuristic", "auto"])
+@pytest.mark.parametrize("k", [1, 2, 4, 8])
+@pytest.mark.parametrize("which", ["different", "perturbed", "identical"])
+def test_draft_proposer_is_exact(target, reference, drafts, controller, k, which):
+    out = run(target, {"proposer": "draft", "controller": controller, "k": k}, drafts[which])
+    assert out.output_ids == reference
+    if which == "identical" and controller in ("fixed", "heuristic"):
+        assert out.stats["acceptance_rate"] == 1.0  # the all-accepted bonus path every cycle
+
+
+@pytest.mark.parametrize("controller", ["fixed", "confidence", "heuristic", "auto"])
+@pytest.mark.parametrize("k", [1, 2, 4, 8])
+def test_ngram_proposer_is_exact(target, reference, controller, k):
+    out = run(target, {"proposer": "ngram", "controller": controller, "k": k})
+    assert out.output_ids == reference
+    assert out.stats["drafted"] > 0  # the repetitive greedy text gives lookups to verify
+
+
+@pytest.mark.parametrize("verifier", ["greedy", "rejection", "match"])
+def test_every_verifier_is_exact_at_t0(target, reference, drafts, verifier):
+    if verifier == "match":
+        out = run(target, {"proposer": "ngram", "k": 4}, verifier=verifier)
+    else:
+        out = run(target, {"proposer": "draft", "k": 4}, drafts["perturbed"], verifier=verifier)
+    assert out.output_ids == reference
+
+
+def test_tau_counts_bonus_and_recovered(target, drafts):
+    out = run(target, {"proposer": "draft", "k": 4}, drafts["identical"])
+    # identical draft: every cycle accepts 4 and adds a bonus token -> tau = 5 except the tail
+    assert out.stats["tau_hist"][5] >= 6
+    assert out.stats["bonus"] == out.stats["cycles"] and out.stats["recovered"] == 0
+    assert sum(len(c.tokens) for c in out.cycles) == out.stats["new_tokens"] - 1
