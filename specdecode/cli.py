@@ -9,7 +9,7 @@ import sys
 from .errors import SpecDecodeError
 
 # Subcommand modules, in the order `--help` lists them.
-COMMANDS = ["generate", "suites", "report", "zoo"]
+COMMANDS = ["generate", "bench", "report", "validate", "suites", "zoo"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,78 @@
+"""RUN.manifest.json beside RUN.jsonl: what produced the records (code, libraries,
+hardware, threads, the full resolved config). Earlier invocations are kept in `history`."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+PACKAGES = ("specdecode", "torch", "transformers", "tokenizers", "numpy", "ray")
+
+
+def git_sha() -> str | None:
+    here = Path(__file__).resolve().parent
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if sha.returncode != 0:
+        return None
+    return sha.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def packages() -> dict:
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def hardware() -> dict:
+    import torch
+
+    info = {"machine": platform.machine(), "processor": platform.processor() or None,
+            "cpu_count": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu_model"] = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    if torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(0)
+    return info
+
+
+def manifest_path(run: Path) -> Path:
+    return run.with_name(run.name.removesuffix(".jsonl") + ".manifest.json")
+
+
+def write_manifest(run: Path, cfg, run_id: str, executor: str, config_name: str) -> Path:
+    import torch
+
+    path = manifest_path(run)
+    history = []
+    if path.exists():
+        try:
+            old = json.loads(path.read_text())
+            history = old.get("history", []) + [{k: old.get(k) for k in ("run_id", "created", "git_sha")}]
+        except (ValueError, OSError):
+            history = []
+    data = {"run_id": run_id, "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "git_sha": git_sha(), "packages": packages(), "hardware": hardware(),
+            "torch_threads": cfg.threads or torch.get_num_threads(), "executor": executor,
+            "config_name": config_name, "config": cfg.to_dict(), "history": history}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str))
+    os.replace(tmp, path)
+    return path
