@@ -67,3 +67,26 @@ def test_hidden_states_of_chosen_layers():
     lm = tiny_lm(vocab=24, seed=2, layers=2, hidden=32)
     out = lm.forward([1, 2, 3], hidden_layers=(0, 2))
     assert set(out.hidden) == {0, 2} and out.hidden[2].shape == (3, 32)
+
+
+def test_vocab_subset_head_is_exact_and_restricted():
+    """A draft with a vocabulary subset (FR-Spec head): logits are the full head's on the
+    subset and -inf elsewhere, and speculative decoding with it stays exact at T = 0."""
+    from specdecode.models.wrapper import CausalLM
+
+    target = tiny_lm(vocab=24, seed=0, scale=3.0)
+    base = perturbed(target, 0.1)
+    subset = torch.tensor([0, 2, 3, 5, 7, 8, 11, 13, 17, 19, 23])
+    draft = CausalLM(base.model, base.tokenizer, "subset-draft", "x", vocab_subset=subset)
+    ids = [1, 2, 3, 4]
+    got = draft.logits_for(ids, 2).logits
+    with torch.no_grad():
+        full = base.model(torch.tensor([ids])).logits[0, -2:]
+    torch.testing.assert_close(got[:, subset], full[:, subset], atol=1e-4, rtol=1e-4)
+    outside = torch.ones(24, dtype=torch.bool)
+    outside[subset] = False
+    assert torch.isinf(got[:, outside]).all()
+    ref = SpeculativeDecoder(target, MethodConfig(), SamplingConfig()).generate(ids, GenerationConfig(40, stop_at_eos=False))
+    out = SpeculativeDecoder(target, MethodConfig(proposer="draft", k=4), SamplingConfig(), draft).generate(
+        ids, GenerationConfig(40, stop_at_eos=False))
+    assert out.output_ids == ref.output_ids

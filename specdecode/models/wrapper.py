@@ -17,7 +17,7 @@ import torch
 
 @dataclass
 class ForwardOutput:
-    logits: torch.Tensor                      # (n, V) float32, V = self.vocab_size
+    logits: torch.Tensor                      # (n, V) float32 on the CPU, V = self.vocab_size
     hidden: dict[int, torch.Tensor] | None    # layer index -> (n, d), when asked for
     seconds: float                            # wall time of the model call
 
@@ -46,8 +46,8 @@ class CausalLM:
         self.tokenizer = tokenizer
         self.name = name
         self.identity = identity  # short hash of the weights, for records
-        self.vocab_subset = vocab_subset
         self.device = next(model.parameters()).device
+        self.vocab_subset = None if vocab_subset is None else vocab_subset.to(self.device)
         self.vocab_size = model.get_output_embeddings().weight.shape[0]
         self.max_length = int(getattr(model.config, "max_position_embeddings", 1 << 30))
         self.cached: list[int] = []
@@ -106,6 +106,7 @@ class CausalLM:
             out = self.model.base_model(ids, output_hidden_states=bool(hidden_layers), **kwargs)
             logits = self._subset_logits(out.last_hidden_state[0, -n_logits:])
             hs = out.hidden_states if hidden_layers else None
+        logits = logits.cpu()  # (n, V) small; sampling and verification run on the CPU
         self._sync()
         seconds = time.perf_counter() - t0
         self.calls += 1
