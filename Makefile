@@ -5,9 +5,10 @@ PY := .venv/bin/python
 setup:
 	@bash scripts/setup.sh
 
-# The main job: the default benchmark on the embedded default models.
+# The main job: the default benchmark (`quick` preset) on the embedded default models
+# (built on first use), then the report. Rerunning resumes: finished items are skipped.
 bench: setup
-	$(PY) -m specdecode generate --target zoo:tiny --draft zoo:tiny-draft --proposer draft --prompt "def fibonacci(n):" --max-new-tokens 64
+	$(PY) -m specdecode bench quick --out runs/quick.jsonl --report reports/quick
 
 test: setup
 	$(PY) -m pytest -q
