@@ -41,3 +41,114 @@ def test_greedy_chat_answer_contains_paris(smollm2_dir):
     out = model.generate(**inputs, max_new_tokens=16, do_sample=False)
     answer = tokenizer.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
     assert "Paris" in answer
+
+
+# -- zoo:smollm2-135m-draft: the recipe's pieces on a tiny random target -----------------
+import dataclasses  # noqa: E402
+import json  # noqa: E402
+
+from specdecode.zoo import smollm2_draft as sd  # noqa: E402
+
+
+def _tiny_target(vocab: int = 300, layers: int = 3, seed: int = 0):
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(seed)
+    cfg = LlamaConfig(vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=layers,
+                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+                      tie_word_embeddings=True, bos_token_id=1, eos_token_id=2, pad_token_id=2,
+                      initializer_range=0.5)  # large weights: varied, non-repeating greedy text
+    return LlamaForCausalLM(cfg).eval()
+
+
+TINY = dataclasses.replace(sd.RECIPE, n_layers=1, init_layers=(0,), vocab_subset_size=64,
+                           new_tokens=6, gen_batch=3, teacher_topk=8, epochs=2, batch_tokens=64,
+                           warmup_steps=2, suites=sd.SUITES, prompts_per_suite=1)
+
+
+def _prompts(n: int = 5):
+    g = torch.Generator().manual_seed(1)
+    return [("code" if i % 2 else "chat", torch.randint(3, 300, (4 + i,), generator=g).tolist())
+            for i in range(n)]
+
+
+def test_batched_greedy_equals_one_by_one_generate():
+    target = _tiny_target()
+    prompts = _prompts()
+    seqs = sd.teacher_data(target, prompts, TINY, eos_id=2)
+    for (_, p), s in zip(prompts, seqs):
+        ref = target.generate(torch.tensor([p]), max_new_tokens=TINY.new_tokens, do_sample=False,
+                              eos_token_id=2, pad_token_id=2)[0, len(p):].tolist()
+        assert s.ids[: len(p)].tolist() == p and s.n_prompt == len(p)
+        assert s.ids[len(p):].tolist() == ref[: len(s.ids) - len(p)]
+        assert len(s.top_idx) == len(s.ids) - 1  # one prediction per next token
+        assert torch.equal(s.top_idx[len(p) - 1 :, 0].long(), s.ids[len(p):])  # argmax = greedy
+
+
+def test_subset_keeps_specials_and_frequent_tokens():
+    seqs = sd.teacher_data(_tiny_target(), _prompts(), TINY, eos_id=2)
+    subset = sd.choose_subset(seqs, 40, 300)
+    assert len(subset) == 40 and torch.equal(subset, subset.sort().values)
+    assert {0, 1, 2} <= set(subset.tolist())
+    emitted = torch.cat([s.ids[s.n_prompt :] for s in seqs])
+    top = torch.bincount(emitted, minlength=300).argmax().item()
+    assert top in subset.tolist()
+
+
+def test_distill_loss_is_lowest_at_the_teacher_and_ignores_outside_tokens():
+    tval = torch.tensor([[[3.0, 1.0, 0.0]]])
+    tidx = torch.tensor([[[0, 1, -1]]])  # the third teacher token is outside the subset
+    wt = torch.ones(1, 1)
+    match = torch.tensor([[[3.0, 1.0, -30.0, -30.0]]])
+    wrong = torch.tensor([[[1.0, 3.0, -30.0, -30.0]]])
+    assert sd.distill_loss(match, tidx, tval, wt, 0.5) < sd.distill_loss(wrong, tidx, tval, wt, 0.5)
+    outside = sd.distill_loss(match, torch.full_like(tidx, -1), tval, wt, 0.5)
+    assert torch.isfinite(outside) and outside == 0
+
+
+def test_training_is_deterministic_and_raises_acceptance():
+    target = _tiny_target()
+    seqs = sd.teacher_data(target, _prompts(8), TINY, eos_id=2)
+    subset = sd.choose_subset(seqs, TINY.vocab_subset_size, 300)
+    recipe = dataclasses.replace(TINY, epochs=30, lr=1e-2)
+    drafts = []
+    for _ in range(2):
+        d = sd.make_draft(target, recipe)
+        before = sd.acceptance(d, seqs, subset)
+        sd.train_draft(d, seqs, subset, recipe, seed=3)
+        drafts.append(d)
+    after = sd.acceptance(drafts[0], seqs, subset)
+    for a, b in zip(drafts[0].state_dict().values(), drafts[1].state_dict().values()):
+        assert torch.equal(a, b)
+    acc = lambda r: sum(v["acceptance"] * v["positions"] for v in r.values()) / sum(v["positions"] for v in r.values())
+    assert acc(after) > acc(before) + 0.2
+
+
+def test_make_draft_rejects_mismatched_init_layers():
+    with pytest.raises(SpecDecodeError, match="init_layers"):
+        sd.make_draft(_tiny_target(), dataclasses.replace(TINY, n_layers=2, init_layers=(0,)))
+
+
+def test_build_and_measure_end_to_end_on_a_tiny_target(smollm2_dir, tmp_path):
+    """The real suites and SmolLM2's tokenizer, a tiny random target with its vocabulary."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    target_dir, draft_dir = tmp_path / "target", tmp_path / "draft"
+    _tiny_target(vocab=49152, layers=2).save_pretrained(target_dir)
+    AutoTokenizer.from_pretrained(smollm2_dir).save_pretrained(target_dir)
+    sd.build(draft_dir, {"smollm2-135m": target_dir}, seed=0, recipe=TINY)
+    meta = json.loads((draft_dir / sd.SUBSET_FILE).read_text())
+    assert len(meta["vocab_subset"]) == TINY.vocab_subset_size and meta["dev_prompts"] == 6
+    draft = AutoModelForCausalLM.from_pretrained(draft_dir)
+    assert draft.config.num_hidden_layers == 1 and not draft.config.tie_word_embeddings
+    assert AutoTokenizer.from_pretrained(draft_dir).chat_template
+    report = sd.measure(target_dir, draft_dir, suites=("code", "chat"), n_per_suite=1, new_tokens=4)
+    assert set(report["suites"]) == {"code", "chat"}
+    for row in report["suites"].values():
+        assert 0 <= row["acceptance"] <= row["coverage"] <= 1
+    assert report["cost"]["c"] > 0
+
+
+def test_missing_subset_file_names_the_fix(tmp_path):
+    with pytest.raises(SpecDecodeError, match="zoo build smollm2-135m-draft"):
+        sd.load_subset(tmp_path)
