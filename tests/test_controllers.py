@@ -1,0 +1,61 @@
+"""Controller behaviour on synthetic cycle records (no model needed)."""
+import torch
+
+from specdecode.controllers import CONTROLLERS
+from specdecode.params import build_params
+from specdecode.types import CycleRecord
+
+
+def make(name, k=4, **params):
+    cls = CONTROLLERS.get(name)
+    return cls(build_params(cls.Params, params, name), k)
+
+
+def cycle(k, accepted, seconds):
+    drafted = k
+    emitted = accepted + 1
+    return CycleRecord(k=k, drafted=drafted, accepted=accepted, outcomes=(True,) * accepted,
+                       kind="bonus" if accepted == drafted else "recovered", tokens=[0] * emitted,
+                       draft_s=0.0, target_s=seconds, overhead_s=0.0, draft_calls=k, token_index=0)
+
+
+def drive(ctl, n, spec_rate, plain_rate=10.0):
+    """Feed n cycles; a spec cycle emits 3 tokens at spec_rate tokens/s."""
+    ks = []
+    for _ in range(n):
+        k = ctl.next_k()
+        ks.append(k)
+        if k == 0:
+            ctl.observe(cycle(0, 0, 1 / plain_rate))
+        else:
+            ctl.observe(cycle(k, min(2, k), 3 / spec_rate))
+    return ks
+
+
+def test_auto_falls_back_when_speculation_is_slower():
+    ks = drive(make("auto"), 200, spec_rate=5.0)  # speculation at half the plain speed
+    assert ks[:2] == [0, 0]                          # measures target-only first
+    assert sum(k == 0 for k in ks) / len(ks) > 0.8   # then mostly target-only, probing rarely
+    assert any(k > 0 for k in ks[100:])              # but it does probe again
+
+
+def test_auto_keeps_speculating_when_it_pays():
+    ks = drive(make("auto"), 200, spec_rate=25.0)
+    assert sum(k > 0 for k in ks[10:]) == len(ks) - 10
+
+
+def test_heuristic_schedule_and_bounds():
+    ctl = make("heuristic", k=4, k_min=2, k_max=7)
+    ctl.observe(cycle(4, 4, 1.0))
+    assert ctl.next_k() == 6
+    ctl.observe(cycle(6, 6, 1.0))
+    assert ctl.next_k() == 7          # capped at k_max
+    for _ in range(10):
+        ctl.observe(cycle(7, 0, 1.0))
+    assert ctl.next_k() == 2          # floored at k_min
+
+
+def test_confidence_stops_below_threshold():
+    ctl = make("confidence", threshold=0.6)
+    assert ctl.stop(0, torch.tensor([0.0, 0.0, 0.0]))           # top prob 1/3
+    assert not ctl.stop(0, torch.tensor([5.0, 0.0, 0.0]))       # top prob ~0.99
