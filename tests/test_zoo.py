@@ -18,16 +18,16 @@ from specdecode.zoo import registry, tiny, tiny_draft
 
 # Prompts taken from Python code, for the greedy agreement check.
 CODE_PROMPTS = [
-    "def __init__(self, name):\n    ",
-    "import os\nimport sys\n\n",
-    "class Error(Exception):\n    ",
-    "    for i in range(",
-    "        if not isinstance(",
-    "    return self.",
-    "def main():\n    args = ",
-    "        raise ValueError(",
-    "try:\n    import ",
-    "    def __repr__(self):\n        return ",
+    "def __init__(self, name):\n        self",
+    "import os\nimport",
+    "class Error(Exception):\n    def",
+    "    for i in range(len",
+    "        if not isinstance(value",
+    "        return self",
+    "def main():\n    args =",
+    "            raise ValueError(",
+    "try:\n    import",
+    "    def __repr__(self):\n        return",
 ]
 
 # Small recipes: seconds to build, same code path as the real entries.

@@ -23,7 +23,8 @@ TOKENIZER_GLOBS = ("tokenizer*", "special_tokens_map.json", "chat_template.*", "
 
 @dataclass(frozen=True)
 class TinyDraftRecipe:
-    corpus_bytes: int = 1_500_000
+    corpus_bytes: int = 3_000_000
+    file_bytes: int = 16_000
     layers: int = 1
     hidden: int = 64
     heads: int = 2
@@ -51,7 +52,8 @@ def build(out_dir: Path, deps: dict[str, Path], seed: int) -> None:
     with training.build_threads():
         tok = AutoTokenizer.from_pretrained(target_dir)
         target = AutoModelForCausalLM.from_pretrained(target_dir).eval()
-        stream = training.encode_corpus(tok, training.stdlib_corpus(recipe.corpus_bytes))
+        texts = training.stdlib_corpus(recipe.corpus_bytes, recipe.file_bytes)
+        stream = training.encode_corpus(tok, texts)
         config = training.llama_config(
             tok, recipe.layers, recipe.hidden, recipe.heads, recipe.intermediate,
             recipe.max_positions,
