@@ -72,13 +72,18 @@ def _prompts(n: int = 5):
             for i in range(n)]
 
 
-def test_batched_greedy_equals_one_by_one_generate():
+@pytest.mark.parametrize("eos_from_output", [False, True])
+def test_batched_greedy_equals_one_by_one_generate(eos_from_output):
     target = _tiny_target()
     prompts = _prompts()
-    seqs = sd.teacher_data(target, prompts, TINY, eos_id=2)
+    eos = 2
+    if eos_from_output:  # a token some rows emit early: those rows leave the batch
+        eos = sd.teacher_data(target, prompts, TINY, eos_id=2)[0].ids[len(prompts[0][1]) + 1].item()
+    seqs = sd.teacher_data(target, prompts, TINY, eos_id=eos)
+    assert not eos_from_output or min(len(s.ids) - s.n_prompt for s in seqs) < TINY.new_tokens
     for (_, p), s in zip(prompts, seqs):
         ref = target.generate(torch.tensor([p]), max_new_tokens=TINY.new_tokens, do_sample=False,
-                              eos_token_id=2, pad_token_id=2)[0, len(p):].tolist()
+                              eos_token_id=eos, pad_token_id=eos)[0, len(p):].tolist()
         assert s.ids[: len(p)].tolist() == p and s.n_prompt == len(p)
         assert s.ids[len(p):].tolist() == ref[: len(s.ids) - len(p)]
         assert len(s.top_idx) == len(s.ids) - 1  # one prediction per next token

@@ -49,7 +49,7 @@ class DraftRecipe:
     vocab_subset_size: int = 8192
     train_head: bool = True  # untie the head and train its subset rows
     suites: tuple[str, ...] = SUITES
-    prompts_per_suite: int = 100  # dev prompts per suite for self-distillation (cap)
+    prompts_per_suite: int = 60  # dev prompts per suite for self-distillation (cap)
     max_prompt_tokens: int = 512  # longer prompts keep their last tokens
     new_tokens: int = 128
     gen_batch: int = 32
@@ -86,54 +86,59 @@ class TeacherSeq:
 
 @torch.inference_mode()
 def greedy_batch(model, prompts: list[list[int]], new_tokens: int, eos_id: int, topk: int):
-    """Greedy-continue a batch of prompts with one KV cache (left padding).
+    """Greedy-continue a batch of prompts with one KV cache (left padding); finished rows
+    leave the batch so short answers cost nothing after their eos.
     Returns per prompt (continuation ids incl. eos, top-k ids (T, k), top-k logits (T, k))
     where T = len(prompt) + len(continuation) - 1 positions predict the next token."""
     device = next(model.parameters()).device
     n = len(prompts)
     width = max(len(p) for p in prompts)
-    pad = [width - len(p) for p in prompts]
-    ids = torch.tensor([[eos_id] * pad[i] + p for i, p in enumerate(prompts)], device=device)
-    mask = (torch.arange(width, device=device)[None] >= torch.tensor(pad, device=device)[:, None]).long()
+    pad = torch.tensor([width - len(p) for p in prompts], device=device)
+    ids = torch.tensor([[eos_id] * (width - len(p)) + p for p in prompts], device=device)
+    mask = (torch.arange(width, device=device)[None] >= pad[:, None]).long()
     pos = (mask.cumsum(1) - 1).clamp(min=0)
     out = model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True)
     cache = out.past_key_values
-    vals, idx = out.logits.float().topk(topk, dim=-1)  # (n, width, k)
-    tops = [[(idx[i, pad[i]:], vals[i, pad[i]:])] for i in range(n)]
-    conts = [[] for _ in range(n)]
-    done = torch.zeros(n, dtype=torch.bool, device=device)
-    nxt = idx[:, -1, 0]
+    vals, idx = out.logits.topk(topk, dim=-1)  # (n, width, k), in the model's dtype
+    tops = [[(idx[i, int(pad[i]):], vals[i, int(pad[i]):])] for i in range(n)]
+    del out, vals, idx
+    conts: list[list[int]] = [[] for _ in range(n)]
+    live = list(range(n))  # prompt index of each cache row
+    nxt = torch.stack([t[0][0][-1, 0] for t in tops])
     next_pos = pos[:, -1] + 1
     for step in range(new_tokens):
-        for i in range(n):
-            if not done[i]:
-                conts[i].append(int(nxt[i]))
-        done |= nxt == eos_id
-        if bool(done.all()) or step == new_tokens - 1:
+        for row, i in enumerate(live):
+            conts[i].append(int(nxt[row]))
+        keep = [row for row, i in enumerate(live) if conts[i][-1] != eos_id]
+        if not keep or step == new_tokens - 1:
             break
-        mask = torch.cat([mask, torch.ones(n, 1, dtype=mask.dtype, device=device)], 1)
+        if len(keep) < len(live):  # drop finished rows from the batch and the cache
+            sel = torch.tensor(keep, device=device)
+            cache.batch_select_indices(sel)
+            mask, nxt, next_pos = mask[sel], nxt[sel], next_pos[sel]
+            live = [live[row] for row in keep]
+        mask = torch.cat([mask, torch.ones(len(live), 1, dtype=mask.dtype, device=device)], 1)
         out = model(input_ids=nxt[:, None], attention_mask=mask, position_ids=next_pos[:, None],
                     past_key_values=cache, use_cache=True)
-        vals, idx = out.logits[:, -1].float().topk(topk, dim=-1)  # (n, k)
-        for i in range(n):
-            if not done[i]:
-                tops[i].append((idx[i : i + 1], vals[i : i + 1]))
+        vals, idx = out.logits[:, -1].topk(topk, dim=-1)  # (live, k)
+        for row, i in enumerate(live):
+            tops[i].append((idx[row : row + 1], vals[row : row + 1]))
         nxt = idx[:, 0]
         next_pos = next_pos + 1
     result = []
     for i in range(n):
         ti = torch.cat([t[0] for t in tops[i]]).cpu()
         tv = torch.cat([t[1] for t in tops[i]]).cpu()
-        keep = len(prompts[i]) + len(conts[i]) - 1  # the last token predicts nothing we keep
-        result.append((conts[i], ti[:keep].int(), tv[:keep].half()))
+        keep_n = len(prompts[i]) + len(conts[i]) - 1  # the last token predicts nothing we keep
+        result.append((conts[i], ti[:keep_n].int(), tv[:keep_n].half()))
     return result
 
 
 def teacher_data(model, prompts: list[tuple[str, list[int]]], recipe: DraftRecipe,
                  eos_id: int, desc: str = "target greedy") -> list[TeacherSeq]:
     """prompts: (domain, token ids). Batches prompts of similar length, in a fixed order."""
-    # batch within a domain (answers of similar length), prompts of similar length together
-    order = sorted(range(len(prompts)), key=lambda i: (prompts[i][0], len(prompts[i][1]), i))
+    # prompts of similar length together: little padding in the (compute-bound) prefill
+    order = sorted(range(len(prompts)), key=lambda i: (len(prompts[i][1]), i))
     seqs: list[TeacherSeq | None] = [None] * len(prompts)
     bar = tqdm(total=len(prompts), desc=desc, unit="prompt")
     for b in range(0, len(order), recipe.gen_batch):
