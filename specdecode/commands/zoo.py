@@ -13,8 +13,10 @@ def add_parser(subparsers) -> None:
         "zoo",
         help="list and build the offline model zoo (models addressed as zoo:NAME)",
         description="Offline model zoo. Models are built locally into the cache "
-        "($SPECDECODE_CACHE, default ~/.cache/specdecode) on first use and verified by "
-        "sha256 on every load; use them anywhere a model id is accepted as zoo:NAME.",
+        "($SPECDECODE_CACHE, default ~/.cache/specdecode) on first use and checked against "
+        "their sha256 manifest on every load (a file whose size or timestamps changed is "
+        "re-hashed; a mismatch rebuilds it); use them anywhere a model id is accepted as "
+        "zoo:NAME.",
     )
     actions = parser.add_subparsers(dest="zoo_action", metavar="ACTION")
     actions.required = True
