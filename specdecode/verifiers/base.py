@@ -25,3 +25,15 @@ class Verifier:
 
     def verify(self, proposal: Proposal, p: torch.Tensor, gen: torch.Generator) -> Verdict:
         raise NotImplementedError
+
+
+def match_prefix(drafted: list[int], chosen: list[int]) -> Verdict:
+    """Accept draft tokens while they equal the target's choice at their position
+    (argmax at T = 0, a sample otherwise); emit the first differing choice, or the bonus
+    choice after the last draft. drafted (k,), chosen (k+1,)."""
+    outcomes = []
+    for i, x in enumerate(drafted):
+        outcomes.append(x == chosen[i])
+        if not outcomes[-1]:
+            return Verdict(i, chosen[i], tuple(outcomes))
+    return Verdict(len(drafted), chosen[len(drafted)], tuple(outcomes))

@@ -1,8 +1,7 @@
 """`greedy`: T = 0 match. Accept while x_i == argmax p_i; emit argmax p at the first
 mismatch, or the bonus argmax p_{k+1}. Identical tokens to target-only greedy."""
 from ..errors import SpecDecodeError
-from ..types import Verdict
-from .base import VERIFIERS, Verifier
+from .base import VERIFIERS, Verifier, match_prefix
 
 
 @VERIFIERS.register("greedy")
@@ -14,12 +13,4 @@ class GreedyVerifier(Verifier):
             )
 
     def verify(self, proposal, p, gen):
-        best = p.argmax(-1).tolist()  # (k+1,)
-        outcomes = []
-        for i, x in enumerate(proposal.tokens):
-            ok = x == best[i]
-            outcomes.append(ok)
-            if not ok:
-                return Verdict(i, best[i], tuple(outcomes))
-        k = len(proposal.tokens)
-        return Verdict(k, best[k], tuple(outcomes))
+        return match_prefix(proposal.tokens, p.argmax(-1).tolist())  # p (k+1, V)
