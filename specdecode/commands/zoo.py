@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+SUITE_NAMES = ("code", "math", "translation", "summarization", "data-to-text", "chat")
+
 from .. import zoo
 from ..errors import SpecDecodeError
 from ..zoo import cache, registry
@@ -32,6 +34,18 @@ def add_parser(subparsers) -> None:
     path = actions.add_parser("path", help="print the built directory (builds it if needed)")
     path.add_argument("name", help="entry name, e.g. tiny")
     path.set_defaults(func=run_path)
+    measure = actions.add_parser(
+        "measure", help="greedy acceptance per suite and cost ratio c of a draft for a target",
+        description="Teacher-forced greedy acceptance (draft argmax == target greedy token along "
+        "the target's own output) on each suite's TEST split, and c = draft / target 1-token call "
+        "time. Takes several minutes for the SmolLM2 pair.")
+    measure.add_argument("--target", default="zoo:smollm2-135m")
+    measure.add_argument("--draft", default="zoo:smollm2-135m-draft")
+    measure.add_argument("--n", type=int, default=16, help="test prompts per suite")
+    measure.add_argument("--new-tokens", type=int, default=128)
+    measure.add_argument("--suites", default=",".join(SUITE_NAMES), help="comma-separated suites")
+    measure.add_argument("--json", action="store_true", help="print the JSON result")
+    measure.set_defaults(func=run_measure)
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -48,6 +62,28 @@ def run_build(args: argparse.Namespace) -> int:
     path = zoo.resolve(args.name, build=True, seed=args.seed, force=args.force)
     ident = zoo.identity(args.name)
     print(f"{ident['name']} {ident['hash']} {path}")
+    return 0
+
+
+def run_measure(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from ..models.loading import resolve_path
+    from ..zoo.smollm2_draft import measure
+
+    suites = tuple(s.strip() for s in args.suites.split(",") if s.strip())
+    result = measure(Path(resolve_path(args.target)), Path(resolve_path(args.draft)), suites,
+                     n_per_suite=args.n, new_tokens=args.new_tokens)
+    if args.json:
+        print(json.dumps(result, indent=1))
+        return 0
+    print(f"{'suite':<15}{'acceptance':>12}{'coverage':>10}{'positions':>11}")
+    for name, row in result["suites"].items():
+        print(f"{name:<15}{row['acceptance']:>12.3f}{row['coverage']:>10.3f}{row['positions']:>11}")
+    cost = result["cost"]
+    print(f"{'mean':<15}{result['mean_acceptance']:>12.3f}")
+    print(f"c = {cost['draft_s'] * 1000:.1f} ms / {cost['target_s'] * 1000:.1f} ms = {cost['c']:.3f}")
     return 0
 
 
