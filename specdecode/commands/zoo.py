@@ -1,13 +1,13 @@
-"""`specdecode zoo list | build NAME | path NAME`: the offline model zoo."""
+"""`specdecode zoo list | build NAME | path NAME | measure`: the offline model zoo."""
 from __future__ import annotations
 
 import argparse
 
-SUITE_NAMES = ("code", "math", "translation", "summarization", "data-to-text", "chat")
-
 from .. import zoo
 from ..errors import SpecDecodeError
 from ..zoo import cache, registry
+
+SUITE_NAMES = ("code", "math", "translation", "summarization", "data-to-text", "chat")
 
 
 def add_parser(subparsers) -> None:
