@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import fmt as F
+from .ratios import render_ratios_md
 from .cells import ALL_SUITES
 
 Summary = dict[str, Any]
@@ -149,6 +150,7 @@ def render_markdown(s: Summary, plots: list[tuple[str, str]]) -> str:
         "Speedups are vs the baseline on shared items; † = c per cycle (draft-free "
         "proposer). Efficiency = decode speedup / predicted. Definitions at the end.\n",
         F.md_table(HEADLINE, headline_rows(cells), 3) + "\n",
+        render_ratios_md(s.get("ratios") or []),
         "## Errors\n", _errors(cells),
         "## Mechanics vs theory (Leviathan)\n", _mechanics(cells),
         "## Verify cost v(k) from traces\n", _v_by_k(s["v_by_k"]),

@@ -8,6 +8,7 @@ from typing import Any
 
 from .config import AnalysisConfig
 from .load import RunSet, load_runs
+from .ratios import compute_ratios, ratio_specs
 from .render_md import render_markdown
 from .summary import build_summary
 
@@ -26,7 +27,9 @@ def _clean(x: Any) -> Any:
 def write_report(runset: RunSet, out: Path, cfg: AnalysisConfig = AnalysisConfig(),
                  baseline: str | None = None, plots: bool = True) -> dict[str, Any]:
     """Compute the summary and write summary.json, report.md and the plots into `out`."""
-    summary = _clean(build_summary(runset, cfg, baseline))
+    summary = build_summary(runset, cfg, baseline)
+    summary["ratios"] = compute_ratios(summary["cells"], ratio_specs(runset.manifests))
+    summary = _clean(summary)
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     figures = []

@@ -66,6 +66,8 @@ class BenchConfig:
     threads: int = 0           # torch threads per worker; 0 = torch's default
     top_k: int = 0
     top_p: float = 1.0
+    # side-by-side ratios to print and report: {label, num, den, suite (or "all"), goal?}
+    ratios: tuple[dict, ...] = ()
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -152,9 +154,28 @@ def from_dict(raw: dict) -> BenchConfig:
         warmup=_typed(raw, "warmup", int, 1), warmup_tokens=_typed(raw, "warmup_tokens", int, 16),
         threads=_typed(raw, "threads", int, 0), top_k=_typed(raw, "top_k", int, 0),
         top_p=_typed(raw, "top_p", float, 1.0),
+        ratios=_ratios(raw.get("ratios") or [], methods),
     )
     _check_grid(cfg)
     return cfg
+
+
+def _ratios(raw: list, methods: dict) -> tuple[dict, ...]:
+    out = []
+    for i, spec in enumerate(raw):
+        where = f"ratios[{i}]"
+        if not isinstance(spec, dict):
+            raise SpecDecodeError(f"{where} must be a mapping {{label, num, den, suite, goal}}")
+        _no_unknown(spec, {"label", "num", "den", "suite", "goal", "temperature"}, where)
+        for key in ("num", "den"):
+            if spec.get(key) not in methods:
+                raise SpecDecodeError(f"{where}.{key}: unknown method {spec.get(key)!r}. Available: {', '.join(methods)}")
+        goal = spec.get("goal")
+        out.append({"label": str(spec.get("label") or f"{spec['num']} / {spec['den']}"), "num": spec["num"],
+                    "den": spec["den"], "suite": str(spec.get("suite", "all")),
+                    "goal": None if goal is None else float(goal),
+                    "temperature": float(spec.get("temperature", 0.0))})
+    return tuple(out)
 
 
 def _check_grid(cfg: BenchConfig) -> None:
@@ -227,6 +248,7 @@ def select_methods(raw: dict, names: list[str]) -> None:
         if name not in methods:
             raise SpecDecodeError(f"unknown method {name!r}. Available: {', '.join(methods)}")
     raw["methods"] = {n: m for n, m in methods.items() if n in names}
+    raw["ratios"] = [r for r in raw.get("ratios") or [] if r.get("num") in names and r.get("den") in names]
 
 
 def load_config(preset_or_path: str = "quick", overrides: list[str] = (),

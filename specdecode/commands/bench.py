@@ -62,6 +62,12 @@ def _summary(out: Path, report_dir: Path | None) -> None:
     target = report_dir or out.with_name(out.name.removesuffix(".jsonl") + ".report")
     summary = write_report(runset, target, AnalysisConfig(), plots=report_dir is not None)
     print(render_terminal(summary, color=sys.stdout.isatty()))
+    if summary.get("ratios"):
+        from ..analysis.fmt import text_table
+        from ..analysis.ratios import RATIO_HEADERS, ratio_rows
+
+        print("\nGoals: ratios measured side by side in this run")
+        print(text_table(RATIO_HEADERS, ratio_rows(summary["ratios"], markdown=False)))
     print(f"[bench] report: {target / 'report.md'}", file=sys.stderr)
 
 

@@ -1,0 +1,32 @@
+"""Goal ratios: tokens/s of one method over another on a suite cell, with a verdict."""
+import pytest
+
+from specdecode.analysis.ratios import compute_ratios, ratio_specs
+from specdecode.bench.config import load_config
+from specdecode.errors import SpecDecodeError
+
+
+def cell(method, suite, tps, n=3):
+    return {"method": method, "suite": suite, "temperature": 0.0, "tokens_per_s": tps, "n_ok": n}
+
+
+def test_ratio_value_and_verdict():
+    cells = [cell("a", "code", 30.0), cell("b", "code", 12.0), cell("a", "all", 20.0), cell("b", "all", 20.0)]
+    specs = [{"label": "x", "num": "a", "den": "b", "suite": "code", "goal": 2.0},
+             {"label": "y", "num": "a", "den": "b", "suite": "all", "goal": 1.5},
+             {"label": "z", "num": "a", "den": "missing", "suite": "all", "goal": None}]
+    out = compute_ratios(cells, specs)
+    assert out[0]["value"] == pytest.approx(2.5) and out[0]["met"] is True
+    assert out[1]["value"] == pytest.approx(1.0) and out[1]["met"] is False
+    assert out[2]["value"] is None and out[2]["met"] is None
+
+
+def test_specs_come_from_manifests_once():
+    spec = {"label": "x", "num": "a", "den": "b", "suite": "all", "goal": 1.0}
+    manifests = {"r1": {"config": {"ratios": [spec]}}, "r2": {"config": {"ratios": [spec]}}, "r3": None}
+    assert ratio_specs(manifests) == [spec]
+
+
+def test_ratio_naming_an_unknown_method_is_a_config_error():
+    with pytest.raises(SpecDecodeError, match="ratios\\[0\\].num: unknown method 'nope'"):
+        load_config("smoke", ["ratios=[{num: nope, den: target-only}]"])
