@@ -90,3 +90,21 @@ def test_vocab_subset_head_is_exact_and_restricted():
     out = SpeculativeDecoder(target, MethodConfig(proposer="draft", k=4), SamplingConfig(), draft).generate(
         ids, GenerationConfig(40, stop_at_eos=False))
     assert out.output_ids == ref.output_ids
+
+
+def test_padded_short_calls_match_unpadded():
+    """min_rows pads 2..min_rows-1-token calls (a CPU BLAS speed trick): same logits, and the
+    pad positions never stay in the cache; decoding stays exact."""
+    a, b = tiny_lm(vocab=24, seed=4), tiny_lm(vocab=24, seed=4)
+    b.min_rows = 4
+    ids = [1, 2, 3, 4, 5, 6, 7]
+    a.logits_for(ids[:4], 1), b.logits_for(ids[:4], 1)
+    ra, rb = a.logits_for(ids, 3).logits, b.logits_for(ids, 3).logits  # a 3-token call
+    torch.testing.assert_close(ra, rb, atol=1e-5, rtol=1e-5)
+    assert b.cached == ids and b.cache.get_seq_length() == len(ids)
+    target = tiny_lm(vocab=24, seed=0, scale=3.0)
+    ref = SpeculativeDecoder(target, MethodConfig(), SamplingConfig()).generate(ids, GenerationConfig(40, stop_at_eos=False))
+    target.min_rows = 4
+    out = SpeculativeDecoder(target, MethodConfig(proposer="draft", k=2), SamplingConfig(), perturbed(target, 0.15)).generate(
+        ids, GenerationConfig(40, stop_at_eos=False))
+    assert out.output_ids == ref.output_ids

@@ -66,6 +66,7 @@ class BenchConfig:
     threads: int = 0           # torch threads per worker; 0 = torch's default
     top_k: int = 0
     top_p: float = 1.0
+    min_verify_rows: int = 1   # pad 2..N-1-token target calls to N rows (CPU BLAS quirk)
     # side-by-side ratios to print and report: {label, num, den, suite (or "all"), goal?}
     ratios: tuple[dict, ...] = ()
 
@@ -154,6 +155,7 @@ def from_dict(raw: dict) -> BenchConfig:
         warmup=_typed(raw, "warmup", int, 1), warmup_tokens=_typed(raw, "warmup_tokens", int, 16),
         threads=_typed(raw, "threads", int, 0), top_k=_typed(raw, "top_k", int, 0),
         top_p=_typed(raw, "top_p", float, 1.0),
+        min_verify_rows=_typed(raw, "min_verify_rows", int, 1),
         ratios=_ratios(raw.get("ratios") or [], methods),
     )
     _check_grid(cfg)

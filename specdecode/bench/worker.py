@@ -47,6 +47,7 @@ class Worker:
             torch.set_num_threads(self.cfg.threads)
         self.target = load_model(self.identities["target_path"])
         self.target.name = self.cfg.target
+        self.target.min_rows = self.cfg.min_verify_rows
         if self.cfg.draft and any(m.uses_draft for m in self.cfg.methods):
             self.draft = load_model(self.identities["draft_path"])
             self.draft.name = self.cfg.draft

@@ -38,11 +38,16 @@ class DraftModelProposer(Proposer):
             out = self.draft.logits_for(ctx + tokens, 1)
             self.calls += 1
             logits = out.logits[:, : self.vocab_size]  # (1, V)
-            q = warp(logits, sampling)                 # (1, V)
-            tokens.append(int(sample(q, gen)[0]))
-            probs.append(q)
+            if sampling.greedy:  # argmax; q is one-hot, built once below
+                tokens.append(int(logits[0].argmax()))
+            else:
+                q = warp(logits, sampling)             # (1, V)
+                tokens.append(int(sample(q, gen)[0]))
+                probs.append(q)
             if stop is not None and i + 1 < k and stop(i, logits[0]):
                 break
+        if sampling.greedy and tokens:  # (k, V) one-hot rows, for verifiers that read q
+            probs = [torch.zeros(len(tokens), self.vocab_size).scatter_(1, torch.tensor(tokens)[:, None], 1.0)]
         return Proposal(tokens=tokens, draft_probs=torch.cat(probs) if probs else None)
 
     def commit(self, ctx):
