@@ -79,3 +79,16 @@ def test_tau_counts_bonus_and_recovered(target, drafts):
     assert out.stats["tau_hist"][5] >= 6
     assert out.stats["bonus"] == out.stats["cycles"] and out.stats["recovered"] == 0
     assert sum(len(c.tokens) for c in out.cycles) == out.stats["new_tokens"] - 1
+
+
+@pytest.mark.parametrize("proposer", ["none", "draft", "ngram"])
+def test_stop_string_and_eos_cut_the_same_place(target, reference, drafts, proposer):
+    """A stop string ends generation at the token that completes it, whatever the method
+    (a cycle that commits several tokens is truncated there)."""
+    stop_tok = reference[6]
+    first = reference.index(stop_tok)
+    method = MethodConfig(proposer=proposer, k=4)
+    out = generate(target, PROMPT, draft=drafts["identical"], method=method, sampling=SamplingConfig(0.0),
+                   gen_cfg=GenerationConfig(max_new_tokens=N_NEW, stop_at_eos=False, stop_strings=(f"w{stop_tok}",)))
+    assert out.finish_reason == "stop"
+    assert out.output_ids == reference[: first + 1]
