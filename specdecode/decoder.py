@@ -46,7 +46,7 @@ class SpeculativeDecoder:
             self.controller_cls.Params, method.controller_params, f"controller '{method.controller}'"
         )
         self.target, self.method, self.sampling = target, method, sampling
-        self.eos_ids = _eos_ids(target)
+        self.eos_ids = eos_ids(target)
 
     def stream(self, prompt_ids: list[int], gen_cfg: GenerationConfig) -> Iterator[PrefillRecord | CycleRecord | Finished]:
         controller = self.controller_cls(self.controller_params, self.method.k)
@@ -78,7 +78,8 @@ class SpeculativeDecoder:
         return result
 
 
-def _eos_ids(model: CausalLM) -> frozenset[int]:
+def eos_ids(model: CausalLM) -> frozenset[int]:
+    """Every end-of-sequence id the model declares (generation config, config, tokenizer)."""
     ids = set()
     for source in (model.model.generation_config, model.model.config, model.tokenizer):
         eos = getattr(source, "eos_token_id", None)

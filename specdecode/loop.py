@@ -10,6 +10,7 @@ verify call, together with the k draft tokens, in ONE target forward of k + 1 to
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Iterator
@@ -97,10 +98,9 @@ def decode(target: CausalLM, proposer: Proposer, verifier: Verifier, controller:
     emitted = list(kept)
     stop_fn = controller.stop if controller.uses_stop else None
     while reason is None:
-        record = _cycle(target, proposer, verifier, controller, ctx, emitted, sampling, gen,
-                        vocab_size, stopper, stop_fn)
-        reason = record[1]
-        yield record[0]
+        record, reason = _cycle(target, proposer, verifier, controller, ctx, emitted, sampling, gen,
+                                vocab_size, stopper, stop_fn)
+        yield record
     yield Finished(reason)
 
 
@@ -128,10 +128,12 @@ def _cycle(target, proposer, verifier, controller, ctx, emitted, sampling, gen, 
     target.rollback_to(len(ctx) - 1)  # drop rejected draft positions; keep ctx[:-1]
     proposer.commit(ctx)
     kind = "none" if drafted == 0 else verdict.kind
-    overhead = time.perf_counter() - t0 - draft_s - out.seconds
     record = CycleRecord(k=k, drafted=drafted, accepted=verdict.n_accepted, outcomes=verdict.outcomes,
                          kind=kind, tokens=kept, draft_s=draft_s, target_s=out.seconds,
-                         overhead_s=max(overhead, 0.0), draft_calls=proposer.calls - calls0,
-                         token_index=index)
+                         overhead_s=max(time.perf_counter() - t0 - draft_s - out.seconds, 0.0),
+                         draft_calls=proposer.calls - calls0, token_index=index)
     controller.observe(record)
-    return record, reason
+    # overhead_s covers the whole cycle outside propose() and the target call, the
+    # controller's own observe() included (it saw the value measured just before it).
+    overhead = max(time.perf_counter() - t0 - draft_s - out.seconds, 0.0)
+    return dataclasses.replace(record, overhead_s=overhead), reason

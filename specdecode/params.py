@@ -3,9 +3,15 @@ unknown keys and wrong types (the CLI, YAML configs and Python all go through th
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import SpecDecodeError
+
+
+@dataclass(frozen=True)
+class NoParams:
+    """For roles without hyperparameters: any given key is reported as unknown."""
 
 
 def build_params(cls, params: dict[str, Any] | None, where: str):

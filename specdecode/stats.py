@@ -5,6 +5,11 @@ from __future__ import annotations
 from .types import CycleRecord, GenerationResult
 
 
+COUNTER_KEYS = ("new_tokens", "target_calls", "draft_calls", "cycles", "drafted", "accepted",
+                "accepted_per_position", "reached_per_position", "tau_hist", "recovered", "bonus",
+                "draft_s", "target_s", "overhead_s", "prefill_s", "decode_s", "total_s")
+
+
 def counters(cycles: list[CycleRecord], new_tokens: int, prefill_s: float, decode_s: float) -> dict:
     """Counters in the schema of specdecode.bench.schema.COUNTERS_SCHEMA."""
     width = max((len(c.outcomes) for c in cycles), default=0)

@@ -78,7 +78,7 @@ class Worker:
 
     def _generate(self, item: Item, max_new_tokens: int):
         from ..decoder import encode_prompt
-        from ..stats import counters
+        from ..stats import COUNTER_KEYS
         from .peers import run_peer
 
         spec = self.methods[item.method]
@@ -87,18 +87,15 @@ class Worker:
         sampling = self._sampling(item)
         if spec.loop is not None:
             res = self._decoder(spec, sampling).generate(ids, gen_cfg)
-            c = {k: res.stats[k] for k in counters([], 0, 0.0, 0.0)}
+            c = {k: res.stats[k] for k in COUNTER_KEYS}
             trace = [_cycle_dict(cy) for cy in res.cycles]
             return ids, res.output_ids, res.finish_reason, c, trace
-        eos = self._decoder_eos()
+        from ..decoder import eos_ids
+
+        eos = eos_ids(self.target)
         res = run_peer(spec.peer, spec.peer_k, spec.peer_params, self.target, self.draft, ids, sampling, gen_cfg, eos)
         c = _peer_counters(len(res.output_ids), res.prefill_s, res.decode_s)
         return ids, res.output_ids, res.finish_reason, c, None
-
-    def _decoder_eos(self):
-        from ..decoder import _eos_ids
-
-        return _eos_ids(self.target)
 
     def _record(self, item: Item, result, error: str | None = None) -> dict:
         spec = self.methods[item.method]

@@ -22,8 +22,7 @@ def resolve_path(spec: str) -> Path | str:
     path = Path(spec).expanduser()
     if path.exists():
         return path
-    looks_like_path = spec.startswith((".", "/", "~")) or os.sep in spec and spec.count("/") != 1
-    if looks_like_path:
+    if spec.startswith((".", "/", "~")):  # hub ids look like "org/name", never like these
         raise SpecDecodeError(f"model path '{spec}' does not exist; give an existing directory or zoo:NAME")
     return spec
 

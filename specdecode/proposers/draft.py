@@ -5,23 +5,17 @@ the committed tokens. `logits_for` feeds whatever is missing in one call, so the
 all-accepted case (the last draft token was never fed) and target-only steps of the
 `auto` controller are caught up in the next call without an extra forward.
 """
-from dataclasses import dataclass
-
 import torch
 
+from ..params import NoParams
 from ..sampling import sample, warp
 from ..types import Proposal
 from .base import PROPOSERS, Proposer
 
 
-@dataclass(frozen=True)
-class DraftParams:
-    pass
-
-
 @PROPOSERS.register("draft")
 class DraftModelProposer(Proposer):
-    Params = DraftParams
+    Params = NoParams
     needs_draft_model = True
 
     def reset(self):
