@@ -29,17 +29,31 @@ def check_method(method: MethodConfig, sampling: SamplingConfig) -> None:
     verifier_cls(sampling).check(proposer_cls.deterministic)
 
 
+def _check_draft(proposer: str, kind: str, draft) -> None:
+    """A draft of the kind the proposer reads: a causal LM, or a hidden-state draft."""
+    if draft is None:
+        raise SpecDecodeError(f"proposer '{proposer}' needs a draft model; pass --draft MODEL")
+    have = getattr(draft, "kind", "lm")
+    if have != kind:
+        fix = ("--proposer eagle (or a causal-LM draft)" if have == "feature"
+               else "a hidden-state draft, e.g. --draft zoo:smollm2-135m-eagle")
+        raise SpecDecodeError(f"proposer '{proposer}' cannot use draft {draft.name} "
+                              f"({'a hidden-state draft' if have == 'feature' else 'a causal LM'}); use {fix}")
+
+
 class SpeculativeDecoder:
     def __init__(self, target: CausalLM, method: MethodConfig, sampling: SamplingConfig,
                  draft: CausalLM | None = None):
         proposer_cls = PROPOSERS.get(method.proposer)
         verifier_cls = VERIFIERS.get(method.verifier)
         self.controller_cls = CONTROLLERS.get(method.controller)
-        if proposer_cls.needs_draft_model and draft is None:
-            raise SpecDecodeError(f"proposer '{method.proposer}' needs a draft model; pass --draft MODEL")
+        if proposer_cls.needs_draft_model:
+            _check_draft(method.proposer, proposer_cls.draft_kind, draft)
         self.vocab_size = shared_vocab_size(target, draft) if proposer_cls.needs_draft_model else target.vocab_size
         params = build_params(proposer_cls.Params, method.proposer_params, f"proposer '{method.proposer}'")
         self.proposer = proposer_cls(params, draft if proposer_cls.needs_draft_model else None, self.vocab_size)
+        if proposer_cls.needs_target_features:
+            self.proposer.bind_target(target)
         self.verifier = verifier_cls(sampling)
         self.verifier.check(proposer_cls.deterministic)
         self.controller_params = build_params(

@@ -84,7 +84,7 @@ def decode(target: CausalLM, proposer: Proposer, verifier: Verifier, controller:
 
     # Stage 0: prefill (TTFT): target and draft read the prompt; the first token is sampled.
     t0 = time.perf_counter()
-    target.reset()
+    target.reset(keep_features=proposer.needs_target_features)
     proposer.reset()
     out = target.logits_for(ctx, 1)
     td = time.perf_counter()

@@ -54,7 +54,7 @@ def test_streams_text_and_stats_line(dirs, capsys):
 
 
 BAD = {
-    "unknown proposer": (["--proposer", "magic"], "Available: draft, ngram, none"),
+    "unknown proposer": (["--proposer", "magic"], "Available: draft, eagle, ngram, none"),
     "unknown verifier": (["--verifier", "strict"], "Available: auto, greedy, match, rejection"),
     "unknown controller": (["--controller", "smart"], "Available: auto, confidence, fixed, heuristic"),
     "k < 1": (["--k", "0"], "k must be an integer >= 1"),

@@ -45,3 +45,26 @@ def perturbed(lm: CausalLM, noise: float, seed: int = 1) -> CausalLM:
 
 def copy_of(lm: CausalLM) -> CausalLM:
     return CausalLM(lm.model, lm.tokenizer, name=lm.name + "-copy", identity=lm.identity)
+
+
+def tiny_feature_draft(target: CausalLM, seed: int = 5, subset=None, layers: int = 1):
+    """A randomly initialised hidden-state (EAGLE-style) draft for `target`: its head rows
+    are the target's LM-head rows for `subset` (default: the whole vocabulary)."""
+    from specdecode.models.feature_draft import FeatureDraft, FeatureDraftNet, body_config
+
+    torch.manual_seed(seed)
+    vocab = target.vocab_size
+    subset = torch.arange(vocab) if subset is None else torch.as_tensor(subset)
+    cfg = target.model.config
+    net = FeatureDraftNet(body_config(cfg, layers), len(subset)).eval()
+    with torch.no_grad():
+        net.head.copy_(target.model.get_output_embeddings().weight[subset])
+    return FeatureDraft(net, target.tokenizer, name=f"{target.name}-eagle", identity=f"eagle-{seed}",
+                        subset=subset, vocab_size=vocab, target_hidden=cfg.hidden_size)
+
+
+def with_copy_head(lm: CausalLM, head: tuple[int, int]) -> CausalLM:
+    """The same draft model (own cache) with a copy head (n_min, n_max)."""
+    draft = CausalLM(lm.model, lm.tokenizer, name=lm.name + "-copyhead", identity=lm.identity + "-c")
+    draft.copy_head = head
+    return draft

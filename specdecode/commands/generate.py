@@ -19,8 +19,10 @@ def add_parser(sub) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--target", default="zoo:smollm2-135m", help="target model: zoo:NAME, a local directory or a cached hub id")
-    p.add_argument("--draft", default=None, help="draft model for --proposer draft (same tokenizer as the target)")
-    p.add_argument("--proposer", default=None, help="none | draft | ngram (default: draft if --draft is given, else none)")
+    p.add_argument("--draft", default=None, help="draft model for --proposer draft or eagle (same tokenizer as the target), e.g. "
+                   "zoo:smollm2-135m-draft or the hidden-state draft zoo:smollm2-135m-eagle")
+    p.add_argument("--proposer", default=None, help="none | draft | eagle | ngram (default: with --draft, draft for a causal-LM draft "
+                   "and eagle for a hidden-state draft; else none)")
     p.add_argument("--verifier", default="auto", help="auto | greedy | rejection | match")
     p.add_argument("--controller", default="fixed", help="fixed | confidence | heuristic | auto")
     p.add_argument("--k", type=int, default=4, help="draft length (initial / maximum for adaptive controllers)")
@@ -67,14 +69,25 @@ def _read_prompt(args) -> str:
     return args.prompt
 
 
+def _default_proposer(draft: str | None) -> str:
+    """No --proposer: target-only without a draft; `eagle` for a hidden-state draft."""
+    if not draft:
+        return "none"
+    from ..models.feature_draft import is_feature_draft
+    from ..models.loading import resolve_path
+
+    return "eagle" if is_feature_draft(resolve_path(draft)) else "draft"
+
+
 def run(args) -> int:
     from ..config import GenerationConfig, MethodConfig, SamplingConfig
     from ..decoder import SpeculativeDecoder, check_method, encode_prompt
     from ..models import load_model
+    from ..proposers import PROPOSERS
     from ..stats import stats_line
 
     proposer_params, controller_params = parse_params(args.param)
-    proposer = args.proposer or ("draft" if args.draft else "none")
+    proposer = args.proposer or _default_proposer(args.draft)
     method = MethodConfig(proposer=proposer, verifier=args.verifier, controller=args.controller, k=args.k,
                           proposer_params=proposer_params, controller_params=controller_params)
     sampling = SamplingConfig(args.temperature, args.top_k, args.top_p)
@@ -83,9 +96,10 @@ def run(args) -> int:
     prompt = _read_prompt(args)
     target = load_model(args.target, device=args.device)
     target.min_rows = args.min_verify_rows
-    if proposer == "draft" and not args.draft:
-        raise SpecDecodeError("proposer 'draft' needs a draft model; pass --draft MODEL")
-    draft = load_model(args.draft, device=args.device) if args.draft and proposer == "draft" else None
+    needs_draft = PROPOSERS.get(proposer).needs_draft_model
+    if needs_draft and not args.draft:
+        raise SpecDecodeError(f"proposer '{proposer}' needs a draft model; pass --draft MODEL")
+    draft = load_model(args.draft, device=args.device) if args.draft and needs_draft else None
     decoder = SpeculativeDecoder(target, method, sampling, draft)
     ids = encode_prompt(target, prompt, args.chat)
     if args.json:

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..errors import SpecDecodeError
 from .wrapper import CausalLM
 
-DRAFT_META = "specdecode_draft.json"  # optional: {"vocab_subset": [ids]} for a cheap draft head
+DRAFT_META = "specdecode_draft.json"  # optional: {"vocab_subset": [ids], "copy_head": {n_min, n_max}}
 
 
 def resolve_path(spec: str) -> Path | str:
@@ -47,7 +47,8 @@ def fingerprint(path: Path | str) -> str:
 
 
 def load_model(spec: str, device: str = "cpu", dtype: str = "float32") -> CausalLM:
-    """Load a causal LM and its tokenizer, ready for the loop (eval mode, no grad)."""
+    """Load a causal LM and its tokenizer, ready for the loop (eval mode, no grad).
+    A hidden-state draft directory (models/feature_draft.py) loads as a FeatureDraft."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
@@ -55,6 +56,10 @@ def load_model(spec: str, device: str = "cpu", dtype: str = "float32") -> Causal
     hf_logging.disable_progress_bar()  # loading is quick; keep stderr for our own lines
     hf_logging.set_verbosity_error()
     where = resolve_path(spec)
+    from .feature_draft import is_feature_draft, load_feature_draft
+
+    if is_feature_draft(where):  # an EAGLE-style draft: not a causal LM on its own
+        return load_feature_draft(where, spec, fingerprint(where), device, dtype)
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(where), local_files_only=True)
         model = AutoModelForCausalLM.from_pretrained(
@@ -67,8 +72,9 @@ def load_model(spec: str, device: str = "cpu", dtype: str = "float32") -> Causal
             "or a local model directory (no hub downloads here)"
         ) from None
     model.to(device).eval()
-    subset = _vocab_subset(where)
-    return CausalLM(model, tokenizer, name=spec, identity=fingerprint(where), vocab_subset=subset)
+    lm = CausalLM(model, tokenizer, name=spec, identity=fingerprint(where), vocab_subset=_vocab_subset(where))
+    lm.copy_head = copy_head_of(where)
+    return lm
 
 
 def _vocab_subset(where):
@@ -79,6 +85,15 @@ def _vocab_subset(where):
 
     ids = json.loads(meta.read_text()).get("vocab_subset")
     return torch.tensor(sorted(ids), dtype=torch.long) if ids else None
+
+
+def copy_head_of(where) -> tuple[int, int] | None:
+    """(n_min, n_max) of a draft's copy head, from DRAFT_META {"copy_head": {...}}."""
+    meta = Path(where) / DRAFT_META if isinstance(where, Path) else None
+    if meta is None or not meta.exists():
+        return None
+    head = json.loads(meta.read_text()).get("copy_head")
+    return (int(head["n_min"]), int(head["n_max"])) if head else None
 
 
 def shared_vocab_size(target: CausalLM, draft: CausalLM) -> int:

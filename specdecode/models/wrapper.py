@@ -6,6 +6,10 @@ seq[:-1]'s prefix that it shares with what is cached, feeds the rest in ONE forw
 and returns the logits of the last n positions of seq. Rollback is cropping the cache to
 the committed prefix, so every invariant is "the cache is a prefix of the committed
 tokens", checked, not assumed.
+
+With `reset(keep_features=True)` (hidden-state drafts, proposer `eagle`) the wrapper also
+keeps the target's final, post-norm hidden state of every cached position: the draft
+reads the features of committed tokens, and rollback drops them with the cache.
 """
 from __future__ import annotations
 
@@ -41,6 +45,8 @@ class CausalLM:
     vocab_subset: optional LongTensor (V',) of token ids; logits are then computed only
     for those rows of the LM head and are -inf elsewhere (a cheap draft head, FR-Spec)."""
 
+    kind = "lm"  # drafts: "lm" (this) or "feature" (models/feature_draft.py)
+
     def __init__(self, model, tokenizer, name: str, identity: str, vocab_subset=None):
         self.model = model
         self.tokenizer = tokenizer
@@ -57,10 +63,30 @@ class CausalLM:
         # right after). CPU BLAS runs 2-3-row matmuls as row-by-row GEMV: on the 2-core
         # machine a 3-token SmolLM2 call took 90 ms but a 5-token call 60 ms.
         self.min_rows = 1
+        self.keep_features = False
+        self.copy_head: tuple[int, int] | None = None  # (n_min, n_max): see proposers/draft.py
+        self._feat: torch.Tensor | None = None  # (capacity, d); rows < len(cached) are valid
 
     # -- cache management ------------------------------------------------------------
-    def reset(self) -> None:
+    def reset(self, keep_features: bool = False) -> None:
         self.cached, self.cache = [], None
+        self.keep_features = keep_features
+
+    def features(self, start: int, stop: int) -> torch.Tensor:
+        """(stop - start, d) post-norm last hidden states of cached positions [start, stop)."""
+        if not self.keep_features or stop > len(self.cached) or start < 0:
+            raise RuntimeError(f"features [{start}, {stop}) not kept (cached {len(self.cached)})")
+        return self._feat[start:stop]
+
+    def _store_features(self, h: torch.Tensor) -> None:
+        """h (m, d): features of the positions just appended after len(cached)."""
+        n, m = len(self.cached), h.shape[0]
+        if self._feat is None or self._feat.shape[0] < n + m:
+            grown = torch.empty(max(2 * (n + m), 1024), h.shape[1], dtype=h.dtype, device=h.device)
+            if self._feat is not None:
+                grown[:n] = self._feat[:n]
+            self._feat = grown
+        self._feat[n : n + m] = h
 
     def rollback_to(self, length: int) -> None:
         """Keep the first `length` cached positions; drop the rest."""
@@ -101,17 +127,22 @@ class CausalLM:
             kwargs["attention_mask"] = attention_mask.to(self.device)[None, None]
         if position_ids is not None:
             kwargs["position_ids"] = position_ids.to(self.device)[None]
-        want_hidden = bool(hidden_layers) or self.vocab_subset is not None
         self._sync()
         t0 = time.perf_counter()
-        if self.vocab_subset is None:
-            out = self.model(ids, output_hidden_states=want_hidden, logits_to_keep=n_logits + pad, **kwargs)
+        if self.vocab_subset is None and not self.keep_features:
+            out = self.model(ids, output_hidden_states=bool(hidden_layers), logits_to_keep=n_logits + pad, **kwargs)
             logits = out.logits[0, : n_logits].float()  # (n_logits, V), pad rows dropped
-            hs = out.hidden_states if want_hidden else None
-        else:
+        else:  # body, then the head on the rows we need (a subset head, or the full one)
             out = self.model.base_model(ids, output_hidden_states=bool(hidden_layers), **kwargs)
-            logits = self._subset_logits(out.last_hidden_state[0, m - n_logits: m])
-            hs = out.hidden_states if hidden_layers else None
+            h = out.last_hidden_state[0]  # (m + pad, d), post final norm
+            rows = h[m - n_logits : m]
+            if self.vocab_subset is not None:
+                logits = self._subset_logits(rows)
+            else:  # plain Llama-style head (no logit soft-capping): what model() computes
+                logits = self.model.get_output_embeddings()(rows).float()
+            if self.keep_features:
+                self._store_features(h[:m])
+        hs = out.hidden_states if hidden_layers else None
         if pad:
             self.cache.crop(-pad)  # the pad positions never enter the committed cache
         logits = logits.cpu()  # (n, V) small; sampling and verification run on the CPU

@@ -18,6 +18,8 @@ StopFn = Callable[[int, torch.Tensor], bool]
 class Proposer:
     drafts = True               # False only for target-only decoding
     needs_draft_model = False
+    draft_kind = "lm"           # "lm": a causal LM (CausalLM); "feature": a hidden-state draft
+    needs_target_features = False  # True: the target keeps its last hidden states (eagle)
     deterministic = False       # True: draft_probs is None (q is one-hot on the draft)
 
     def __init__(self, params, draft=None, vocab_size: int | None = None):
@@ -28,6 +30,9 @@ class Proposer:
 
     def reset(self) -> None:
         self.calls = 0
+
+    def bind_target(self, target) -> None:
+        """Called once by the decoder for proposers that read the target's features."""
 
     def prefill(self, ctx: list[int]) -> None:
         """Called once with the prompt, inside the timed prefill stage."""

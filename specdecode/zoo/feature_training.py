@@ -1,0 +1,157 @@
+"""Training and teacher-forced evaluation of hidden-state drafts (models/feature_draft.py).
+
+Drafting is unrolled in training as it runs at decode time ("training-time test"): step 1
+rows read the target's features f_i; step s rows read the draft's own step s-1 output for
+the previous position, and attend to the step-1 rows of earlier positions plus the
+step-2..s rows of their own chain, exactly the KV cache the proposer has when it drafts
+its s-th token. One extra forward per step over the same sequence, with a custom mask.
+
+Sequences come from smollm2_draft.teacher_data(..., features=True): ids (T,), feat
+(T-1, d) the target's post-norm features, top_idx / top_val (T-1, k) its top-k logits.
+Row i (0 <= i < T-2) reads (ids[i+1], feat[i]) and predicts feat[i+1] and ids[i+2].
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from .smollm2_draft import _batches, _subset_map, distill_loss
+
+
+def step_mask(L: int, s: int, device=None) -> torch.Tensor:
+    """(L, s*L) bool, True = may attend: the step-s query at position i over the keys
+    [step-1 rows (L) | step-2 rows (L) | ... | step-s rows (L)]."""
+    i = torch.arange(L, device=device)[:, None]
+    j = torch.arange(L, device=device)[None]
+    parts = [j <= i - s + 1] + [j == i - s + t for t in range(2, s + 1)]
+    mask = torch.cat(parts, 1)
+    mask[torch.arange(L), (s - 1) * L + torch.arange(L)] = True  # itself (also rows i < s-1)
+    return mask
+
+
+def unrolled(net, emb: torch.Tensor, ids: torch.Tensor, feats: torch.Tensor, steps: int) -> list[torch.Tensor]:
+    """ids (B, L+2), feats (B, >= L, d) -> [o_1 .. o_steps], each (B, L, d): o_s[:, i] is
+    the s-th draft step's guess of feats[:, i+1] (valid for i >= s-1)."""
+    from transformers import DynamicCache
+
+    B, L = ids.shape[0], ids.shape[1] - 2
+    cache = DynamicCache(config=net.body.config)
+    pos = torch.arange(L, device=ids.device)[None].expand(B, L)
+    tok = emb[ids[:, 1 : L + 1]]
+    outs, prev = [], feats[:, :L]
+    for s in range(1, steps + 1):
+        inp = prev if s == 1 else torch.cat([prev[:, :1], prev[:, :-1]], 1)  # o_{s-1} at i-1
+        mask = step_mask(L, s, ids.device)[None, None].expand(B, 1, L, s * L)
+        prev = net(net.rows(tok, inp), cache, pos, mask)
+        outs.append(prev)
+    return outs
+
+
+def collate(seqs, idxs, smap: torch.Tensor, max_seq: int, prompt_weight: float):
+    """Right-padded batch of the last max_seq positions of each sequence:
+    ids (B, Lp), feats (B, Lp-1, d), tidx (B, Lp-1, k) subset ids or -1, tval (B, Lp-1, k),
+    weight (B, Lp-2) of each row by what it predicts (prompt / continuation; 0 = padding)."""
+    rows = []
+    for i in idxs:
+        s = seqs[i]
+        a = max(0, len(s.ids) - max_seq)
+        rows.append((s.ids[a:], s.feat[a:].float(), smap[s.top_idx[a:].long()], s.top_val[a:].float(), s.n_prompt - a))
+    Lp = max(len(r[0]) for r in rows)
+    B, d, k = len(rows), rows[0][1].shape[1], rows[0][2].shape[1]
+    ids = torch.zeros(B, Lp, dtype=torch.long)
+    feats = torch.zeros(B, Lp - 1, d)
+    tidx = torch.full((B, Lp - 1, k), -1, dtype=torch.long)
+    tval = torch.zeros(B, Lp - 1, k)
+    wt = torch.zeros(B, Lp - 2)
+    for b, (x, f, ti, tv, n_prompt) in enumerate(rows):
+        n = len(x)
+        ids[b, :n], feats[b, : n - 1], tidx[b, : n - 1], tval[b, : n - 1] = x, f, ti, tv
+        w = torch.full((n - 2,), prompt_weight)
+        w[max(n_prompt - 2, 0) :] = 1.0  # row i predicts ids[i+2]: a continuation token
+        wt[b, : n - 2] = w
+    return ids, feats, tidx, tval, wt
+
+
+def loss(net, emb, batch, steps: int, reg_weight: float, hard_weight: float) -> torch.Tensor:
+    """Mean over steps of: distillation CE on the teacher's top-k (subset head) plus
+    reg_weight * smooth-L1 between o_s and the target's next feature."""
+    ids, feats, tidx, tval, wt = batch
+    L = ids.shape[1] - 2
+    total = 0.0
+    for s, o in enumerate(unrolled(net, emb, ids, feats, steps), 1):
+        w = wt.clone()
+        w[:, : s - 1] = 0  # rows without a full chain behind them
+        ce = distill_loss(net.logits(o), tidx[:, 1 : L + 1], tval[:, 1 : L + 1], w, hard_weight)
+        reg = F.smooth_l1_loss(o.float(), feats[:, 1 : L + 1], reduction="none").mean(-1)
+        total = total + ce + reg_weight * (reg * w).sum() / w.sum().clamp(min=1e-6)
+    return total / steps
+
+
+def train(net, emb, seqs, subset, recipe, seed: int) -> None:
+    """AdamW with warm-up and cosine decay over recipe.epochs of length-bucketed batches."""
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    net.train()
+    params = [p for p in net.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=recipe.lr, weight_decay=0.0)
+    smap = _subset_map(subset, emb.shape[0])
+    windows = [(s.ids[-recipe.max_seq_tokens :],) for s in seqs]
+    plan = [b for _ in range(recipe.epochs) for b in _batches(windows, recipe.batch_tokens, gen)]
+    total = len(plan)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / recipe.warmup_steps)
+                                              * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
+    bar = tqdm(total=total, desc="train hidden-state draft", unit="step")
+    for idxs in plan:
+        batch = collate(seqs, idxs, smap, recipe.max_seq_tokens, recipe.prompt_weight)
+        with torch.autocast("cpu", torch.bfloat16, enabled=recipe.bf16):
+            value = loss(net, emb, batch, recipe.train_steps, recipe.reg_weight, recipe.hard_weight)
+        opt.zero_grad(set_to_none=True)
+        value.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        sched.step()
+        bar.set_postfix(loss=f"{value.item():.3f}")
+        bar.update(1)
+    bar.close()
+    net.eval()
+
+
+@torch.inference_mode()
+def acceptance(net, emb, seqs, subset: torch.Tensor, steps: int = 4) -> dict[str, dict]:
+    """Per domain: alpha_s = P(draft step s's argmax == the target's greedy token | steps
+    1..s-1 were accepted), s = 1..steps, over the continuation; and coverage (share of
+    those tokens inside the subset)."""
+    inside = torch.zeros(emb.shape[0], dtype=torch.bool)
+    inside[subset] = True
+    smap = _subset_map(subset, emb.shape[0])
+    stats: dict[str, dict] = {}
+    for seq in seqs:
+        ids, feats = collate([seq], [0], smap, 1 << 30, 1.0)[:2]
+        L = ids.shape[1] - 2
+        gold = ids[0, 2:]
+        row = stats.setdefault(seq.domain, {"hits": [0] * steps, "n": [0] * steps, "cover": 0, "tokens": 0})
+        for s, o in enumerate(unrolled(net, emb, ids, feats, steps)):
+            pred = subset[net.logits(o[0]).argmax(-1)]
+            sel = torch.arange(L) >= max(seq.n_prompt - 2, s)
+            row["hits"][s] += int((pred == gold)[sel].sum())
+            row["n"][s] += int(sel.sum())
+        cont = gold[torch.arange(L) >= seq.n_prompt - 2]
+        row["cover"] += int(inside[cont].sum())
+        row["tokens"] += len(cont)
+    return {d: {"alpha": [h / max(n, 1) for h, n in zip(r["hits"], r["n"])],
+                "coverage": r["cover"] / max(r["tokens"], 1), "positions": r["tokens"]}
+            for d, r in stats.items()}
+
+
+def acceptance_at_k(alphas: list[float]) -> float:
+    """Share of evaluated draft positions accepted in greedy decoding at k = len(alphas),
+    from conditional per-position rates: sum_s prod_{j<=s} a_j / sum_s prod_{j<s} a_j."""
+    reach, accepted, evaluated = 1.0, 0.0, 0.0
+    for a in alphas:
+        evaluated += reach
+        reach *= a
+        accepted += reach
+    return accepted / evaluated
