@@ -18,7 +18,7 @@ from specdecode.bench.schema import validate_record
 from specdecode.cli import main
 
 FAST = ["n_prompts=2", "max_new_tokens=12", "warmup_tokens=2", "suites=[code, math]"]
-METHODS = ["target-only", "draft-k4", "ngram-k4", "hf-greedy", "hf-assisted-k4", "hf-prompt-lookup"]
+METHODS = ["target-only", "draft-k4", "eagle-k4", "ngram-k4", "hf-greedy", "hf-assisted-k4", "hf-prompt-lookup"]
 
 
 def read(path):
@@ -78,18 +78,23 @@ def test_sigkill_at_a_random_moment_then_resume(tmp_path):
     out = tmp_path / "killed.jsonl"
     argv = [sys.executable, "-m", "specdecode", "bench", "smoke", "--out", str(out), "--no-progress",
             "--methods", ",".join(METHODS)] + [a for s in FAST for a in ("--set", s)]
+    cfg = load_config("smoke", FAST, METHODS)
+    planned = {it.key for it in plan(cfg, model_identities(cfg))}
+    # kill at a random record count in the middle of the run (then up to 20 ms later,
+    # which may land inside a line being written)
+    target = random.Random(os.getpid()).randint(1, len(planned) - 4)
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 300
-    while (not out.exists() or out.stat().st_size == 0) and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    time.sleep(random.Random(os.getpid()).uniform(0.0, 1.5))  # somewhere in the middle of the run
+    while time.time() < deadline and proc.poll() is None:
+        if out.exists() and out.read_bytes().count(b"\n") >= target:
+            break
+        time.sleep(0.002)
+    time.sleep(random.Random(os.getpid() + 1).uniform(0.0, 0.02))
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     before = len(out.read_text().splitlines()) if out.exists() else 0
     subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
     records = read(out)
-    cfg = load_config("smoke", FAST, METHODS)
-    planned = {it.key for it in plan(cfg, model_identities(cfg))}
     keys = [r["key"] for r in records]
     assert before < len(planned), "the run finished before the kill: nothing was tested"
     assert sorted(keys) == sorted(planned), f"{before} lines before the kill"

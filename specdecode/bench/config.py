@@ -7,6 +7,7 @@
     methods:                          # name -> a loop method or a peer
       target-only: {proposer: none}
       draft-k4: {proposer: draft, k: 4}
+      eagle-k4: {proposer: eagle, k: 4, draft: zoo:smollm2-135m-eagle}   # per-method draft
       hf-assisted: {peer: hf-assisted, k: 4, params: {confidence_threshold: 0.0}}
 
 Every error names the key and the allowed values, in one line.
@@ -37,10 +38,19 @@ class MethodSpec:
     peer: str | None = None
     peer_k: int | None = None
     peer_params: dict[str, Any] = field(default_factory=dict)
+    draft: str | None = None  # this method's draft model; None = the config's `draft`
 
     @property
     def uses_draft(self) -> bool:
-        return (self.loop is not None and self.loop.proposer == "draft") or self.peer == "hf-assisted"
+        if self.loop is not None:
+            from ..proposers import PROPOSERS
+
+            return PROPOSERS.get(self.loop.proposer).needs_draft_model
+        return self.peer == "hf-assisted"
+
+    def draft_name(self, default: str | None) -> str | None:
+        """The draft model this method runs with (None when it uses none)."""
+        return (self.draft or default) if self.uses_draft else None
 
     def resolved(self) -> dict:
         """The fully resolved method, as stored in every record and hashed into its key."""
@@ -76,8 +86,8 @@ class BenchConfig:
         return d
 
 
-_LOOP_KEYS = {"proposer", "verifier", "controller", "k", "params", "controller_params"}
-_PEER_KEYS = {"peer", "k", "params"}
+_LOOP_KEYS = {"proposer", "verifier", "controller", "k", "params", "controller_params", "draft"}
+_PEER_KEYS = {"peer", "k", "params", "draft"}
 PEER_NAMES = ("hf-greedy", "hf-assisted", "hf-prompt-lookup")
 
 
@@ -92,7 +102,8 @@ def _method(name: str, raw: Any) -> MethodSpec:
         k = raw.get("k")
         if k is not None and (not isinstance(k, int) or k < 1):
             raise SpecDecodeError(f"{where}.k must be an integer >= 1 (got {k!r})")
-        return MethodSpec(name, peer=raw["peer"], peer_k=k, peer_params=_mapping(raw.get("params"), f"{where}.params"))
+        return MethodSpec(name, peer=raw["peer"], peer_k=k, peer_params=_mapping(raw.get("params"), f"{where}.params"),
+                          draft=_draft(raw, where))
     _no_unknown(raw, _LOOP_KEYS, where)
     try:
         loop = MethodConfig(proposer=raw.get("proposer", "none"), verifier=raw.get("verifier", "auto"),
@@ -105,7 +116,14 @@ def _method(name: str, raw: Any) -> MethodSpec:
         check_method(loop, SamplingConfig())
     except SpecDecodeError as exc:
         raise SpecDecodeError(f"{where}: {exc}") from None
-    return MethodSpec(name, loop=loop)
+    return MethodSpec(name, loop=loop, draft=_draft(raw, where))
+
+
+def _draft(raw: dict, where: str) -> str | None:
+    value = raw.get("draft")
+    if value is not None and not isinstance(value, str):
+        raise SpecDecodeError(f"{where}.draft must be a model id such as zoo:smollm2-135m-eagle (got {value!r})")
+    return value
 
 
 def _mapping(value, where) -> dict:
@@ -190,9 +208,10 @@ def _check_grid(cfg: BenchConfig) -> None:
         raise SpecDecodeError("temperatures must be >= 0")
     if cfg.split not in ("dev", "test"):
         raise SpecDecodeError(f"split: {cfg.split!r} is not allowed. Allowed: dev, test")
-    if any(m.uses_draft for m in cfg.methods) and not cfg.draft:
-        users = ", ".join(m.name for m in cfg.methods if m.uses_draft)
-        raise SpecDecodeError(f"draft: methods {users} need a draft model; set draft: MODEL")
+    users = [m.name for m in cfg.methods if m.uses_draft and not m.draft_name(cfg.draft)]
+    if users:
+        raise SpecDecodeError(f"draft: methods {', '.join(users)} need a draft model; set draft: MODEL "
+                              "(or a per-method draft: MODEL)")
     if not any(m.loop is not None and m.loop.proposer == "none" for m in cfg.methods):
         raise SpecDecodeError("methods: no target-only baseline; add e.g. target-only: {proposer: none}")
     from ..suites import SUITES

@@ -47,6 +47,8 @@ def _kwargs(peer: str, k: int | None, params: dict, draft) -> dict:
             raise SpecDecodeError(f"peer hf-assisted: unknown param. Allowed: {', '.join(sorted(allowed))}")
         if draft is None:
             raise SpecDecodeError("peer hf-assisted needs a draft model; set draft: MODEL")
+        if getattr(draft, "kind", "lm") != "lm":
+            raise SpecDecodeError(f"peer hf-assisted needs a causal-LM draft; {draft.name} is a hidden-state draft")
         kw = {"assistant_model": draft.model}
         if k is not None:
             kw["num_assistant_tokens"] = k

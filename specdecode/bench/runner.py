@@ -17,7 +17,7 @@ from pathlib import Path
 from .config import BenchConfig
 from .manifest import write_manifest
 from .records import RecordWriter, item_key, open_run
-from .worker import Item, Worker
+from .worker import Item, Worker, draft_identity
 
 
 def model_identities(cfg: BenchConfig) -> dict:
@@ -25,12 +25,15 @@ def model_identities(cfg: BenchConfig) -> dict:
     name + weight fingerprint go into every key and record."""
     from ..models.loading import fingerprint, resolve_path
 
-    ids = {"target_path": str(resolve_path(cfg.target)), "draft_path": None, "draft": None}
+    ids = {"target_path": str(resolve_path(cfg.target)), "drafts": {}}
     ids["target"] = {"name": cfg.target, "hash": fingerprint(ids["target_path"])}
-    if cfg.draft and any(m.uses_draft for m in cfg.methods):
-        ids["draft_path"] = str(resolve_path(cfg.draft))
-        ids["draft"] = {"name": cfg.draft, "hash": fingerprint(ids["draft_path"])}
+    for m in cfg.methods:  # drafts: name -> {"path", "identity": {name, hash}}
+        name = m.draft_name(cfg.draft)
+        if name and name not in ids["drafts"]:
+            path = str(resolve_path(name))
+            ids["drafts"][name] = {"path": path, "identity": {"name": name, "hash": fingerprint(path)}}
     return ids
+
 
 
 def plan(cfg: BenchConfig, identities: dict) -> list[Item]:
@@ -44,7 +47,7 @@ def plan(cfg: BenchConfig, identities: dict) -> list[Item]:
             for seed in cfg.seeds:
                 for temp in cfg.temperatures:
                     for m in cfg.methods:
-                        draft = identities["draft"] if m.uses_draft else None
+                        draft = draft_identity(identities, cfg, m)
                         key = item_key(m.resolved(), suite.name, suite.version, prompt.id, seed, temp,
                                        cfg.max_new_tokens, identities["target"], draft, sampling)
                         items.append(Item(key, m.name, suite.name, suite.version, prompt.id, prompt.prompt, seed, temp))
@@ -59,6 +62,7 @@ class RunOutcome:
     written: int = 0
     errors: int = 0
     mismatches: list = field(default_factory=list)
+    keys: frozenset = frozenset()  # every key this config plans (done before or now)
 
 
 def run_bench(cfg: BenchConfig, out: Path, executor: str = "local", ray_address: str | None = None,
@@ -67,7 +71,7 @@ def run_bench(cfg: BenchConfig, out: Path, executor: str = "local", ray_address:
     items = plan(cfg, identities)
     done = open_run(out)
     todo = [it for it in items if it.key not in done]
-    outcome = RunOutcome(out, len(items), len(items) - len(todo))
+    outcome = RunOutcome(out, len(items), len(items) - len(todo), keys=frozenset(it.key for it in items))
     run_id = uuid.uuid4().hex[:12]
     write_manifest(out, cfg, run_id, executor, config_name)
     make_worker = functools.partial(Worker, cfg, run_id, identities)

@@ -15,6 +15,11 @@ from .config import BenchConfig, MethodSpec
 from .schema import SCHEMA_VERSION
 
 
+def draft_identity(identities: dict, cfg: BenchConfig, spec: MethodSpec) -> dict | None:
+    name = spec.draft_name(cfg.draft)
+    return identities["drafts"][name]["identity"] if name else None
+
+
 @dataclass(frozen=True)
 class Item:
     key: str
@@ -31,7 +36,8 @@ class Worker:
     def __init__(self, cfg: BenchConfig, run_id: str, identities: dict):
         self.cfg, self.run_id, self.identities = cfg, run_id, identities
         self.methods = {m.name: m for m in cfg.methods}
-        self.target = self.draft = None
+        self.target = None
+        self.drafts: dict = {}  # draft name -> loaded model (loaded on first use)
         self.decoders: dict = {}
         self.warm: set[str] = set()
 
@@ -48,16 +54,22 @@ class Worker:
         self.target = load_model(self.identities["target_path"])
         self.target.name = self.cfg.target
         self.target.min_rows = self.cfg.min_verify_rows
-        if self.cfg.draft and any(m.uses_draft for m in self.cfg.methods):
-            self.draft = load_model(self.identities["draft_path"])
-            self.draft.name = self.cfg.draft
+
+    def _draft(self, spec: MethodSpec):
+        from ..models import load_model
+
+        name = spec.draft_name(self.cfg.draft)
+        if name and name not in self.drafts:
+            self.drafts[name] = load_model(self.identities["drafts"][name]["path"])
+            self.drafts[name].name = name
+        return self.drafts.get(name) if name else None
 
     def _decoder(self, spec: MethodSpec, sampling: SamplingConfig):
         from ..decoder import SpeculativeDecoder
 
         key = (spec.name, sampling)
         if key not in self.decoders:
-            self.decoders[key] = SpeculativeDecoder(self.target, spec.loop, sampling, self.draft)
+            self.decoders[key] = SpeculativeDecoder(self.target, spec.loop, sampling, self._draft(spec))
         return self.decoders[key]
 
     # -- one item ----------------------------------------------------------------------
@@ -93,7 +105,7 @@ class Worker:
         from ..decoder import eos_ids
 
         eos = eos_ids(self.target)
-        res = run_peer(spec.peer, spec.peer_k, spec.peer_params, self.target, self.draft, ids, sampling, gen_cfg, eos)
+        res = run_peer(spec.peer, spec.peer_k, spec.peer_params, self.target, self._draft(spec), ids, sampling, gen_cfg, eos)
         c = _peer_counters(len(res.output_ids), res.prefill_s, res.decode_s)
         return ids, res.output_ids, res.finish_reason, c, None
 
@@ -106,7 +118,7 @@ class Worker:
             "method": item.method, "method_config": spec.resolved(), "exact": _is_exact(spec),
             "suite": item.suite, "suite_version": item.suite_version, "prompt_id": item.prompt_id,
             "seed": item.seed, "temperature": item.temperature, "max_new_tokens": self.cfg.max_new_tokens,
-            "target": self.identities["target"], "draft": self.identities["draft"] if spec.uses_draft else None,
+            "target": self.identities["target"], "draft": draft_identity(self.identities, self.cfg, spec),
             "prompt_tokens": len(ids), "output_ids": out,
             "output_text": self.target.tokenizer.decode(out, skip_special_tokens=True) if out else "",
             "finish_reason": reason, "counters": counters, "trace": trace,

@@ -50,15 +50,24 @@ def run(args) -> int:
                         progress=not args.no_progress, config_name=args.config)
     print(f"[bench] {outcome.written} new records ({outcome.errors} errors), {outcome.skipped} already done "
           f"-> {out}", file=sys.stderr)
-    _summary(out, args.report)
+    _summary(out, args.report, outcome.keys)
     return _exactness(outcome)
 
 
-def _summary(out: Path, report_dir: Path | None) -> None:
+def _summary(out: Path, report_dir: Path | None, keys: frozenset) -> None:
+    """Report this config's records only: OUT may also hold records of an earlier config
+    or of older model builds (other keys), which `specdecode report OUT` still reads."""
+    import dataclasses
+
     from ..analysis import AnalysisConfig, load_runs, write_report
     from ..analysis.render_term import render_terminal
 
     runset = load_runs([out])
+    mine = [r for r in runset.records if r["key"] in keys]
+    if len(mine) < len(runset.records):
+        print(f"[bench] the report covers this config's {len(mine)} records; {len(runset.records) - len(mine)} "
+              f"other records in {out} (other settings or model builds) are left out", file=sys.stderr)
+        runset = dataclasses.replace(runset, records=mine)
     target = report_dir or out.with_name(out.name.removesuffix(".jsonl") + ".report")
     summary = write_report(runset, target, AnalysisConfig(), plots=report_dir is not None)
     print(render_terminal(summary, color=sys.stdout.isatty()))
