@@ -12,7 +12,7 @@ from specdecode import GenerationConfig, MethodConfig, SamplingConfig, Speculati
 from specdecode.sampling import warp
 from specdecode.types import Verdict
 from specdecode.verifiers.base import Verifier
-from tiny_models import copy_of, perturbed, tiny_lm
+from tiny_models import copy_of, perturbed, tiny_lm, with_copy_head
 
 V, N_NEW, RUNS = 5, 4, 3000
 PROMPT = [1, 2, 3, 1, 2, 3, 1, 2]
@@ -69,6 +69,7 @@ CASES = {
     "draft-perturbed-T1": ("draft", "perturbed", SamplingConfig(1.0)),
     "draft-identical-T1": ("draft", "identical", SamplingConfig(1.0)),
     "draft-different-warped": ("draft", "different", SamplingConfig(0.8, top_k=4, top_p=0.9)),
+    "draft-copyhead-T1": ("draft", "copyhead", SamplingConfig(1.0)),
     "ngram-T1": ("ngram", None, SamplingConfig(1.0)),
 }
 
@@ -78,6 +79,7 @@ def test_speculative_sampling_matches_target_distribution(target, case):
     proposer, which, sampling = CASES[case]
     drafts = {"perturbed": perturbed(target, 0.5), "identical": copy_of(target),
               "different": tiny_lm(vocab=V, seed=11, layers=1, hidden=16, scale=2.0)}
+    drafts["copyhead"] = with_copy_head(drafts["different"], (1, 2))
     method = MethodConfig(proposer=proposer, k=3, proposer_params={"n_min": 1} if proposer == "ngram" else {})
     decoder = SpeculativeDecoder(target, method, sampling, drafts.get(which))
     counts = sample_counts(decoder)

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from specdecode import GenerationConfig, MethodConfig, SamplingConfig, generate
-from tiny_models import copy_of, perturbed, tiny_lm
+from tiny_models import copy_of, perturbed, tiny_lm, with_copy_head
 
 N_NEW = 40
 PROMPT = [1, 2, 3, 4, 5, 1, 2, 3, 6, 7]
@@ -54,6 +54,23 @@ def test_draft_proposer_is_exact(target, reference, drafts, controller, k, which
     assert out.output_ids == reference
     if which == "identical" and controller in ("fixed", "heuristic"):
         assert out.stats["acceptance_rate"] == 1.0  # the all-accepted bonus path every cycle
+
+
+@pytest.mark.parametrize("controller", ["fixed", "confidence", "heuristic", "auto"])
+@pytest.mark.parametrize("k", [1, 2, 4, 8])
+def test_draft_with_copy_head_is_exact(target, reference, drafts, controller, k):
+    out = run(target, {"proposer": "draft", "controller": controller, "k": k},
+              with_copy_head(drafts["different"], (1, 3)))
+    assert out.output_ids == reference
+    if controller == "fixed":  # some draft tokens came from the copy head, with no LM call
+        assert out.stats["drafted"] > out.stats["draft_calls"]
+
+
+def test_copy_param_false_uses_the_lm_alone(target, reference, drafts):
+    method = {"proposer": "draft", "k": 4, "proposer_params": {"copy": False}}
+    out = run(target, method, with_copy_head(drafts["different"], (1, 3)))
+    assert out.output_ids == reference
+    assert out.stats["drafted"] == out.stats["draft_calls"]  # one LM call per draft token
 
 
 @pytest.mark.parametrize("controller", ["fixed", "confidence", "heuristic", "auto"])

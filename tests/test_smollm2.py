@@ -63,7 +63,8 @@ def _tiny_target(vocab: int = 300, layers: int = 3, seed: int = 0):
 
 TINY = dataclasses.replace(sd.RECIPE, n_layers=1, init_layers=(0,), vocab_subset_size=64,
                            new_tokens=6, gen_batch=3, teacher_topk=8, epochs=2, batch_tokens=64,
-                           warmup_steps=2, suites=sd.SUITES, prompts_per_suite=1)
+                           warmup_steps=2, suites=sd.SUITES, prompts_per_suite=1, extra_code=0,
+                           extra_math=0, extra_summarization=0, extra_chat=0)
 
 
 def _prompts(n: int = 5):
@@ -149,11 +150,45 @@ def test_build_and_measure_end_to_end_on_a_tiny_target(smollm2_dir, tmp_path):
     assert AutoTokenizer.from_pretrained(draft_dir).chat_template
     report = sd.measure(target_dir, draft_dir, suites=("code", "chat"), n_per_suite=1, new_tokens=4)
     assert set(report["suites"]) == {"code", "chat"}
+    assert meta["copy_head"] == {"n_min": 3, "n_max": 4}
     for row in report["suites"].values():
-        assert 0 <= row["acceptance"] <= row["coverage"] <= 1
+        assert 0 <= row["lm_acceptance"] <= row["coverage"] <= 1
+        assert 0 <= row["copy_share"] <= 1 and 0 <= row["acceptance"] <= 1
     assert report["cost"]["c"] > 0
 
 
 def test_missing_subset_file_names_the_fix(tmp_path):
     with pytest.raises(SpecDecodeError, match="zoo build smollm2-135m-draft"):
         sd.load_subset(tmp_path)
+
+
+# -- zoo:smollm2-135m-eagle: the same end to end on a tiny random target -------------------
+def test_eagle_build_measure_and_decode_on_a_tiny_target(smollm2_dir, tmp_path):
+    from transformers import AutoTokenizer
+
+    from specdecode import GenerationConfig, MethodConfig, SamplingConfig, generate
+    from specdecode.models import load_model
+    from specdecode.models.feature_draft import FeatureDraft
+    from specdecode.zoo import smollm2_eagle as se
+
+    target_dir, draft_dir = tmp_path / "target", tmp_path / "eagle"
+    _tiny_target(vocab=49152, layers=2).save_pretrained(target_dir)
+    AutoTokenizer.from_pretrained(smollm2_dir).save_pretrained(target_dir)
+    recipe = dataclasses.replace(se.RECIPE, vocab_subset_size=64, new_tokens=6, gen_batch=3, teacher_topk=8,
+                                 epochs=2, batch_tokens=64, warmup_steps=2, prompts_per_suite=1,
+                                 extra_code=2, extra_math=1, extra_summarization=1, extra_chat=1, bf16=False)
+    se.build(draft_dir, {"smollm2-135m": target_dir}, seed=0, recipe=recipe)
+    meta = json.loads((draft_dir / "specdecode_feature_draft.json").read_text())
+    assert len(meta["vocab_subset"]) == 64 and meta["dev_prompts"] == 6 + 5
+    draft = load_model(str(draft_dir))
+    assert isinstance(draft, FeatureDraft) and draft.tokenizer.chat_template
+    report = se.measure(target_dir, draft_dir, suites=("code", "chat"), n_per_suite=1, new_tokens=4)
+    assert set(report["suites"]) == {"code", "chat"}
+    for row in report["suites"].values():
+        assert len(row["alpha"]) == 4 and 0 <= row["acceptance"] <= 1
+    assert report["cost"]["c"] > 0
+    target = load_model(str(target_dir))
+    outs = [generate(target, "Say hi.", draft=draft, method=MethodConfig(proposer=p, k=3),
+                     sampling=SamplingConfig(0.0), gen_cfg=GenerationConfig(max_new_tokens=12))
+            for p in ("none", "eagle")]
+    assert outs[0].output_ids == outs[1].output_ids

@@ -38,7 +38,10 @@ def add_parser(subparsers) -> None:
         "measure", help="greedy acceptance per suite and cost ratio c of a draft for a target",
         description="Teacher-forced greedy acceptance (draft argmax == target greedy token along "
         "the target's own output) on each suite's TEST split, and c = draft / target 1-token call "
-        "time. Takes several minutes for the SmolLM2 pair.")
+        "time. For a hidden-state draft (zoo:smollm2-135m-eagle) the draft steps are chained as "
+        "at decode time: alpha_s is the acceptance of draft step s given steps 1..s-1 were "
+        "accepted, and `acceptance` is the share of draft positions accepted at k = 4. Takes "
+        "several minutes for the SmolLM2 pair.")
     measure.add_argument("--target", default="zoo:smollm2-135m")
     measure.add_argument("--draft", default="zoo:smollm2-135m-draft")
     measure.add_argument("--n", type=int, default=16, help="test prompts per suite")
@@ -69,18 +72,26 @@ def run_measure(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
+    from ..models.feature_draft import is_feature_draft
     from ..models.loading import resolve_path
-    from ..zoo.smollm2_draft import measure
+    from ..zoo import smollm2_draft, smollm2_eagle
 
     suites = tuple(s.strip() for s in args.suites.split(",") if s.strip())
-    result = measure(Path(resolve_path(args.target)), Path(resolve_path(args.draft)), suites,
-                     n_per_suite=args.n, new_tokens=args.new_tokens)
+    draft_dir = Path(resolve_path(args.draft))
+    module = smollm2_eagle if is_feature_draft(draft_dir) else smollm2_draft
+    result = module.measure(Path(resolve_path(args.target)), draft_dir, suites,
+                            n_per_suite=args.n, new_tokens=args.new_tokens)
     if args.json:
         print(json.dumps(result, indent=1))
         return 0
-    print(f"{'suite':<15}{'acceptance':>12}{'coverage':>10}{'positions':>11}")
+    steps = "  alpha by draft step (k = 4)" if "k" in result else "  LM alone  copy fired"
+    print(f"{'suite':<15}{'acceptance':>12}{'coverage':>10}{'positions':>11}{steps}")
     for name, row in result["suites"].items():
-        print(f"{name:<15}{row['acceptance']:>12.3f}{row['coverage']:>10.3f}{row['positions']:>11}")
+        if "alpha" in row:
+            extra = "  " + " ".join(f"{a:.3f}" for a in row["alpha"])
+        else:
+            extra = f"  {row['lm_acceptance']:>8.3f}  {row['copy_share']:>10.3f}"
+        print(f"{name:<15}{row['acceptance']:>12.3f}{row['coverage']:>10.3f}{row['positions']:>11}{extra}")
     cost = result["cost"]
     print(f"{'mean':<15}{result['mean_acceptance']:>12.3f}")
     print(f"c = {cost['draft_s'] * 1000:.1f} ms / {cost['target_s'] * 1000:.1f} ms = {cost['c']:.3f}")

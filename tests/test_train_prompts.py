@@ -1,0 +1,40 @@
+"""The drafts' training pool: dev splits plus extras, deterministic, and disjoint from
+every suite's test split (the extras come from the suites' own sources)."""
+import ast
+from collections import Counter
+
+from specdecode.suites import load_suite
+from specdecode.zoo.train_prompts import SUITES, PoolConfig, pool
+
+SMALL = PoolConfig(extra_code=40, extra_math=30, extra_summarization=20, extra_chat=10)
+
+
+def test_pool_is_deterministic_and_never_holds_a_test_prompt():
+    a, b = pool(SMALL), pool(SMALL)
+    assert [(d, it.id, it.prompt) for d, it in a] == [(d, it.id, it.prompt) for d, it in b]
+    test = {it.prompt for name in SUITES for it in load_suite(name, split="test").items}
+    assert not any(it.prompt in test for _, it in a)
+    dev = sum(len(load_suite(name, split="dev").items) for name in SUITES)
+    counts = Counter(d for d, it in a if "-extra/" in it.id or it.id.startswith("math/gsm_symbolic_s7919"))
+    assert counts == {"code": 40, "math": 30, "summarization": 20, "chat": 10}
+    assert len(a) == dev + 100
+
+
+def test_extra_code_is_humaneval_style_and_from_files_summarization_does_not_read():
+    from specdecode.suites.summarization_stdlib import SummarizationConfig, build
+
+    summarized = {it.meta["module"] for it in build(SummarizationConfig())}
+    extras = [it for d, it in pool(SMALL, ("code",)) if it.id.startswith("code-extra/")]
+    assert len(extras) == 40
+    for it in extras:
+        assert it.prompt.startswith("Complete the following Python function.")
+        code = it.prompt.split("```python\n", 1)[1].rsplit("\n```", 1)[0]
+        fn = ast.parse(code + "\n    pass").body[0]  # signature + docstring, body left out
+        assert ast.get_docstring(fn) and len(fn.body) == 2
+        module = it.id.split("/", 1)[1].split(":")[0][:-3].replace("/", ".").removesuffix(".__init__")
+        assert module not in summarized
+
+
+def test_dev_cap():
+    capped = pool(PoolConfig(0, 0, 0, 0), ("translation",), dev_cap=5)
+    assert len(capped) == 5
