@@ -130,8 +130,8 @@ def _extra_summarization(cfg: PoolConfig) -> list[SuiteItem]:
         if unit_hash(key, cfg.code_salt) < 0.5:
             continue
         it = _item(key.split(":")[0], key.split(":")[1], node, lines, scfg)
-        if it is not None:
-            items.append(SuiteItem(f"summarization-extra/{key}", it.prompt, it.reference, it.meta))
+        if it is not None:  # id "summarization/<file>.py:<qualname>": the order hashes it
+            items.append(it)
     items.sort(key=lambda it: unit_hash(it.id, cfg.code_salt))
     return items[: cfg.extra_summarization]
 
