@@ -49,7 +49,7 @@ from specdecode.errors import SpecDecodeError
 
 from . import train_prompts
 
-SOURCE = "distilled locally from zoo:smollm2-135m on its own greedy outputs (dev splits)"
+SOURCE = "distilled locally from zoo:smollm2-135m on its own greedy outputs (dev splits + extras, no test prompt)"
 LICENCE = "Apache-2.0 (derived from SmolLM2-135M-Instruct)"
 SUBSET_FILE = "specdecode_draft.json"
 SUITES = ("code", "math", "translation", "summarization", "data-to-text", "chat")

@@ -33,7 +33,7 @@ from . import feature_training as ft
 from . import train_prompts
 from .smollm2_draft import SUITES, _load_target, choose_subset, suite_prompts, teacher_data
 
-SOURCE = "trained locally on zoo:smollm2-135m's own greedy outputs and hidden states (dev splits)"
+SOURCE = "trained locally on zoo:smollm2-135m's own greedy outputs and hidden states (dev splits + extras)"
 LICENCE = "Apache-2.0 (derived from SmolLM2-135M-Instruct)"
 
 
