@@ -82,7 +82,7 @@ class BenchConfig:
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
-        d["methods"] = {m.name: m.resolved() for m in self.methods}
+        d["methods"] = {m.name: {**m.resolved(), "draft": m.draft_name(self.draft)} for m in self.methods}
         return d
 
 
