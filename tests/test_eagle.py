@@ -120,3 +120,28 @@ def test_zoo_tiny_eagle_builds_loads_and_beats_an_untrained_net():
         assert outs[1].output_ids == outs[0].output_ids
         rates[label] = outs[1].stats["acceptance_rate"]
     assert rates["trained"] > rates["untrained"] + 0.1, rates
+
+
+@pytest.mark.parametrize("k", [1, 4])
+def test_eagle_with_copy_head_is_exact(target, reference, k):
+    method = MethodConfig(proposer="eagle", k=k, proposer_params={"copy_n_min": 1, "copy_n_max": 3})
+    out = generate(target, PROMPT, draft=tiny_feature_draft(target), method=method, sampling=SamplingConfig(0.0),
+                   gen_cfg=GenerationConfig(max_new_tokens=N_NEW, stop_at_eos=False))
+    assert out.output_ids == reference
+    plain = run(target, tiny_feature_draft(target), k)
+    assert out.stats["accepted"] > plain.stats["accepted"]  # the repetitive text gets copied
+
+
+def test_eagle_with_copy_head_matches_target_distribution_at_t1():
+    tgt = tiny_lm(vocab=V, seed=3, layers=1, hidden=16, scale=2.0)
+    sampling = SamplingConfig(1.0)
+    method = MethodConfig(proposer="eagle", k=3, proposer_params={"copy_n_min": 1, "copy_n_max": 2})
+    decoder = SpeculativeDecoder(tgt, method, sampling, tiny_feature_draft(tgt))
+    p = chi2_pvalue(sample_counts(decoder), exact_joint(tgt, sampling))
+    assert p > 1e-3, f"chi-square p = {p:.2e}"
+
+
+def test_eagle_bad_copy_params_are_one_line_errors(target):
+    with pytest.raises(SpecDecodeError, match="copy_n_min <= copy_n_max"):
+        SpeculativeDecoder(target, MethodConfig(proposer="eagle", proposer_params={"copy_n_min": 5}),
+                           SamplingConfig(0.0), tiny_feature_draft(target))

@@ -7,18 +7,34 @@ i < n - 1 are "true" (target features) and stay cached. propose() feeds the miss
 rows in ONE call (row n-2 predicts x_n = d_1), then one speculative row per further draft
 token, each reading (d_j, o) where o is the draft's own guess of the next feature.
 commit() drops the speculative rows; the next propose() reads the verified features.
+Optional copy head (params copy_n_min / copy_n_max, off by default): as in proposer
+`draft`, a token found by n-gram lookup replaces the draft's pick (q one-hot on it); the
+draft step still runs, to carry its feature guess forward.
 """
+from dataclasses import dataclass
+
 import torch
 
-from ..params import NoParams
+from ..errors import SpecDecodeError
 from ..sampling import sample, warp
 from ..types import Proposal
 from .base import PROPOSERS, Proposer
+from .draft import copy_token
+
+
+@dataclass(frozen=True)
+class EagleParams:
+    copy_n_min: int = 0  # > 0: a copy head as in proposer `draft` (n-gram lookup); 0 = off
+    copy_n_max: int = 4
+
+    def __post_init__(self):
+        if self.copy_n_min and not 1 <= self.copy_n_min <= self.copy_n_max:
+            raise SpecDecodeError("eagle needs 1 <= copy_n_min <= copy_n_max (or copy_n_min=0: no copy head)")
 
 
 @PROPOSERS.register("eagle")
 class FeatureDraftProposer(Proposer):
-    Params = NoParams
+    Params = EagleParams
     needs_draft_model = True
     draft_kind = "feature"
     needs_target_features = True
@@ -54,9 +70,15 @@ class FeatureDraftProposer(Proposer):
         o, logits = out
         tokens: list[int] = []
         probs = []
+        n_min, n_max = self.params.copy_n_min, self.params.copy_n_max
         for i in range(k):
             logits = logits[:, : self.vocab_size]  # (1, V)
-            if sampling.greedy:
+            copied = copy_token(ctx + tokens, n_min, n_max) if n_min else None
+            if copied is not None and copied < self.vocab_size:  # q one-hot on it: exact
+                tokens.append(copied)
+                if not sampling.greedy:
+                    probs.append(torch.zeros(1, self.vocab_size).index_fill_(1, torch.tensor([copied]), 1.0))
+            elif sampling.greedy:
                 tokens.append(int(logits[0].argmax()))
             else:
                 q = warp(logits, sampling)
