@@ -60,7 +60,7 @@ def test_efficiency_is_one_when_the_model_holds(alpha_num, alpha_den, k, c, per_
     alpha = alpha_num / alpha_den
     assert cell["alpha"] == pytest.approx(alpha, abs=1e-12)
     assert cell["c"] == pytest.approx(c) and cell["v"] == pytest.approx(1 + SLOPE * k)
-    assert cell["c_per"] == ("cycle" if per_cycle else "call")
+    assert cell["c_per"] == ("cycle" if per_cycle else "token")
     assert cell["tau"] == pytest.approx(expected_tau(alpha, k))
     draft_cost = c if per_cycle else k * c
     assert cell["predicted_speedup"] == pytest.approx(
@@ -125,3 +125,14 @@ def test_bootstrap_ci_is_seeded_and_needs_two_units():
     units = simulated_units(np.random.default_rng(0), 10, 2.0)
     assert bootstrap_ratio_ci(*units, seed=3) == bootstrap_ratio_ci(*units, seed=3)
     assert bootstrap_ratio_ci([1.0], [1.0], [1.0], [2.0]) is None
+
+
+def test_c_is_per_drafted_token_when_a_copy_head_skips_calls():
+    """A draft with a copy head drafts half its tokens without a forward call: c is the
+    drafting time per drafted token (not per call), so the model still holds exactly."""
+    records = ideal_records(3, 5, 4, 0.1, False)
+    records[1]["counters"]["draft_calls"] //= 2
+    s = build_summary(RunSet(records, ["ideal"]), AnalysisConfig(n_boot=100))
+    (cell,) = [x for x in s["cells"] if x["method"] == "spec"]
+    assert cell["c"] == pytest.approx(0.1) and cell["c_per"] == "token"
+    assert abs(cell["efficiency"] - 1.0) < 1e-6

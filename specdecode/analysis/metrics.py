@@ -101,9 +101,11 @@ def target_step_s(records: list[Record]) -> float | None:
     return ratio(counter_sum(records, "target_s"), counter_sum(records, "target_calls"))
 
 
-def draft_call_s(records: list[Record]) -> float | None:
-    """Seconds per draft forward call (None for draft-free proposers: 0 calls)."""
-    return ratio(counter_sum(records, "draft_s"), counter_sum(records, "draft_calls"))
+def draft_token_s(records: list[Record]) -> float | None:
+    """Seconds of drafting per drafted token. Equals the time per draft forward call for a
+    plain draft (one call per token); a draft with a copy head drafts some tokens with no
+    call, and this is the cost per token that the speedup model needs."""
+    return ratio(counter_sum(records, "draft_s"), counter_sum(records, "drafted"))
 
 
 def draft_cycle_s(records: list[Record]) -> float | None:

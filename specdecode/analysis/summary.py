@@ -44,8 +44,9 @@ DEFINITIONS = {
               "sometimes draft nothing (n-gram misses; see drafted_per_cycle) get "
               "efficiency < 1 from the misses",
     "drafted_per_cycle": "sum(drafted) / sum(cycles)",
-    "c": "draft-step cost: (draft_s / draft_calls of the method) / (target_s / target_calls "
-         "of the baseline on the shared items); for draft-free proposers (0 draft calls) the drafting time per "
+    "c": "draft cost per drafted token: (draft_s / drafted of the method) / (target_s / target_calls "
+         "of the baseline on the shared items), c_per = 'token' (= per draft call for a plain draft; a copy "
+         "head drafts some tokens with no call); for draft-free proposers (0 draft calls) the drafting time per "
          "cycle over the baseline step time (c_per = 'cycle')",
     "v": "verify-call cost: (target_s / target_calls of the method) / (target_s / "
          "target_calls of the baseline on the shared items)",
@@ -171,7 +172,7 @@ def _theory(cell: CellSummary, ok: list[dict], base_ok: list[dict]) -> None:
     cell.v = M.ratio(M.target_step_s(ok), t1)
     calls, drafted = M.counter_sum(ok, "draft_calls"), M.counter_sum(ok, "drafted")
     if calls:
-        cell.c, cell.c_per = M.ratio(M.draft_call_s(ok), t1), "call"
+        cell.c, cell.c_per = M.ratio(M.draft_token_s(ok), t1), "token"
     elif calls == 0 and drafted:
         cell.c, cell.c_per = M.ratio(M.draft_cycle_s(ok), t1), "cycle"
     if None in (cell.alpha, cell.k_mean, cell.c, cell.v):
@@ -179,7 +180,7 @@ def _theory(cell: CellSummary, ok: list[dict], base_ok: list[dict]) -> None:
     cell.expected_tau = expected_tau(cell.alpha, cell.k_mean)
     alphas = [a for a in cell.per_position_acceptance or [] if a is not None]
     cell.expected_tau_positional = expected_tau_positional(alphas)
-    draft_cost = cell.k_mean * cell.c if cell.c_per == "call" else cell.c
+    draft_cost = cell.k_mean * cell.c if cell.c_per == "token" else cell.c
     cell.predicted_speedup = predicted_speedup(cell.expected_tau, draft_cost, cell.v)
     cell.efficiency = M.ratio(cell.decode_speedup, cell.predicted_speedup)
     _theory_drafted(cell, M.drafted_lengths(ok))
@@ -191,7 +192,7 @@ def _theory_drafted(cell: CellSummary, lengths: list[tuple[float, int]] | None) 
     if not lengths or cell.drafted_per_cycle is None:
         return
     cell.expected_tau_drafted = expected_tau_mixture(cell.alpha, lengths)
-    draft_cost = cell.drafted_per_cycle * cell.c if cell.c_per == "call" else cell.c
+    draft_cost = cell.drafted_per_cycle * cell.c if cell.c_per == "token" else cell.c
     cell.predicted_speedup_drafted = predicted_speedup(cell.expected_tau_drafted, draft_cost,
                                                        cell.v)
     cell.efficiency_drafted = M.ratio(cell.decode_speedup, cell.predicted_speedup_drafted)
@@ -258,7 +259,7 @@ def _main_method(cells: list[CellSummary], cfg: AnalysisConfig) -> CellSummary |
             raise SpecDecodeError(f"--main-method {cfg.main_method}: no such method in these "
                                   f"runs. Available: {names}")
         return named[0]
-    drafts = [c for c in pooled if c.c_per == "call" and c.c is not None]
+    drafts = [c for c in pooled if c.c_per == "token" and c.c is not None]
     exact = [c for c in drafts if c.exact]
     return max(exact or drafts, key=lambda c: c.speedup or 0.0, default=None)
 
