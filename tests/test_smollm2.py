@@ -154,6 +154,7 @@ def test_build_and_measure_end_to_end_on_a_tiny_target(smollm2_dir, tmp_path):
     for row in report["suites"].values():
         assert 0 <= row["lm_acceptance"] <= row["coverage"] <= 1
         assert 0 <= row["copy_share"] <= 1 and 0 <= row["acceptance"] <= 1
+        assert (row["copy_right"] is None) == (row["copy_share"] == 0)
     assert report["cost"]["c"] > 0
 
 

@@ -84,13 +84,15 @@ def run_measure(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=1))
         return 0
-    steps = "  alpha by draft step (k = 4)" if "k" in result else "  LM alone  copy fired"
+    steps = "  alpha by draft step (k = 4)" if "k" in result else "  LM alone  copy fired  copy right  LM right there"
     print(f"{'suite':<15}{'acceptance':>12}{'coverage':>10}{'positions':>11}{steps}")
     for name, row in result["suites"].items():
         if "alpha" in row:
             extra = "  " + " ".join(f"{a:.3f}" for a in row["alpha"])
         else:
-            extra = f"  {row['lm_acceptance']:>8.3f}  {row['copy_share']:>10.3f}"
+            fired = (f"  {row['copy_right']:>10.3f}  {row['lm_right_where_copied']:>14.3f}"
+                     if row["copy_right"] is not None else "")
+            extra = f"  {row['lm_acceptance']:>8.3f}  {row['copy_share']:>10.3f}{fired}"
         print(f"{name:<15}{row['acceptance']:>12.3f}{row['coverage']:>10.3f}{row['positions']:>11}{extra}")
     cost = result["cost"]
     print(f"{'mean':<15}{result['mean_acceptance']:>12.3f}")

@@ -9,9 +9,9 @@ Copy head. A draft may carry one (`copy_head = (n_min, n_max)`, from its
 specdecode_draft.json): before each draft step, if the last n tokens of context + draft
 (n = n_max..n_min) occurred earlier, the token that followed them is proposed and the LM
 step is skipped (its cache catches up in the next call). q is then one-hot on that token,
-so verification stays exact at any temperature. Small drafts copy badly: on the test
-splits the 2-layer SmolLM2 draft matched the target at only ~0.5 of the positions where
-a 4-gram lookup was right ~0.9 of the time.
+so verification stays exact at any temperature. Small drafts copy badly: where this head
+fired on the test splits, its token was right 0.75-0.96 of the time and the 2-layer
+SmolLM2 draft's 0.31-0.71 (`specdecode zoo measure`).
 """
 from dataclasses import dataclass
 

@@ -12,13 +12,10 @@ Row i (0 <= i < T-2) reads (ids[i+1], feat[i]) and predicts feat[i+1] and ids[i+
 """
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
-from .smollm2_draft import _batches, _subset_map, distill_loss
+from .smollm2_draft import _batches, _subset_map, distill_loss, optimise
 
 
 def step_mask(L: int, s: int, device=None) -> torch.Tensor:
@@ -91,31 +88,21 @@ def loss(net, emb, batch, steps: int, reg_weight: float, hard_weight: float) -> 
 
 
 def train(net, emb, seqs, subset, recipe, seed: int) -> None:
-    """AdamW with warm-up and cosine decay over recipe.epochs of length-bucketed batches."""
+    """recipe.epochs of length-bucketed batches through smollm2_draft.optimise."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     net.train()
     params = [p for p in net.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=recipe.lr, weight_decay=0.0)
     smap = _subset_map(subset, emb.shape[0])
     windows = [(s.ids[-recipe.max_seq_tokens :],) for s in seqs]
     plan = [b for _ in range(recipe.epochs) for b in _batches(windows, recipe.batch_tokens, gen)]
-    total = len(plan)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / recipe.warmup_steps)
-                                              * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
-    bar = tqdm(total=total, desc="train hidden-state draft", unit="step")
-    for idxs in plan:
+
+    def step_loss(idxs):
         batch = collate(seqs, idxs, smap, recipe.max_seq_tokens, recipe.prompt_weight)
         with torch.autocast("cpu", torch.bfloat16, enabled=recipe.bf16):
-            value = loss(net, emb, batch, recipe.train_steps, recipe.reg_weight, recipe.hard_weight)
-        opt.zero_grad(set_to_none=True)
-        value.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        sched.step()
-        bar.set_postfix(loss=f"{value.item():.3f}")
-        bar.update(1)
-    bar.close()
+            return loss(net, emb, batch, recipe.train_steps, recipe.reg_weight, recipe.hard_weight)
+
+    optimise(params, plan, step_loss, recipe, "train hidden-state draft")
     net.eval()
 
 

@@ -23,9 +23,8 @@ Design, and why (numbers: 2 CPU threads, fp32, measured on a shared, loaded mach
   acceptance from 0.46 to 0.50.
 - Copy head (proposers/draft.py; `copy_head` in specdecode_draft.json). Where the last
   4 (else 3) tokens occurred before, the token that followed is proposed without an LM
-  step. Analysis on the test splits: at positions with a 4-gram match that lookup was
-  right 0.86-0.98 of the time (code, translation, data-to-text, chat) where this LM got
-  ~0.5; copying needs capacity a 2-layer draft lacks.
+  step. measure() on the test splits: where the copy head fires its token is right
+  0.75-0.96 of the time, the LM's 0.31-0.71; copying needs capacity a 2-layer draft lacks.
 - measure() reports teacher-forced greedy acceptance on the suites' TEST splits (the
   draft's prediction == the target's greedy token along the target's own greedy
   continuation: what greedy speculative decoding accepts per position), with and without
@@ -56,13 +55,11 @@ SUITES = ("code", "math", "translation", "summarization", "data-to-text", "chat"
 
 
 @dataclass(frozen=True)
-class DraftRecipe:
-    """Everything the draft depends on; hashed by the zoo cache."""
+class TeacherRecipe:
+    """The teacher data and the optimiser settings both SmolLM2 drafts share (this one and
+    zoo:smollm2-135m-eagle). Subclasses are hashed whole by the zoo cache."""
 
-    n_layers: int = 2
-    init_layers: tuple[int, ...] = (0, 1)  # target layers copied into the draft
     vocab_subset_size: int = 6144
-    train_head: bool = True  # untie the head and train its subset rows
     suites: tuple[str, ...] = SUITES
     prompts_per_suite: int | None = None  # dev prompts per suite (cap; None = all)
     extra_code: int = 300         # extra training prompts (train_prompts.py): disjoint
@@ -74,19 +71,27 @@ class DraftRecipe:
     gen_batch: int = 32
     teacher_topk: int = 16
     teacher_dtype: str = "bfloat16"  # data generation only: ~2.5x faster than fp32 on CPU
-    epochs: int = 5
     batch_tokens: int = 1024  # padded tokens per optimiser step
     max_seq_tokens: int = 640  # training windows end at the sequence end
     lr: float = 3e-3
     warmup_steps: int = 20
-    weight_decay: float = 0.0
     prompt_weight: float = 0.3  # loss weight of prompt positions (continuation: 1)
     hard_weight: float = 0.5  # share of hard CE on the argmax in the loss
     bf16: bool = True  # autocast matmuls to bf16 while training (2x faster on AVX512-BF16)
     threads: int = 2
+
+
+@dataclass(frozen=True)
+class DraftRecipe(TeacherRecipe):
+    """Everything the draft depends on; hashed by the zoo cache."""
+
+    n_layers: int = 2
+    init_layers: tuple[int, ...] = (0, 1)  # target layers copied into the draft
+    train_head: bool = True  # untie the head and train its subset rows
+    epochs: int = 5
+    weight_decay: float = 0.0
     copy_n_min: int = 3  # copy head (proposers/draft.py): 4- then 3-gram lookup; 0 = none
     copy_n_max: int = 4
-
 
 RECIPE = DraftRecipe()
 
@@ -306,6 +311,28 @@ def distill_loss(logits, tidx, tval, wt, hard_weight: float):
     return (per * wt).sum() / wt.sum().clamp(min=1e-6)
 
 
+def optimise(params: list, batches: list, step_loss, recipe, desc: str) -> None:
+    """One pass over `batches` (the epochs already laid out): AdamW (recipe.lr, the
+    recipe's weight_decay or 0), linear warm-up over recipe.warmup_steps then cosine
+    decay, gradients clipped to norm 1, a progress bar. step_loss(batch) -> scalar loss.
+    Shared by the standalone and the hidden-state draft trainers."""
+    opt = torch.optim.AdamW(params, lr=recipe.lr, weight_decay=getattr(recipe, "weight_decay", 0.0))
+    total = len(batches)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / recipe.warmup_steps)
+                                              * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
+    bar = tqdm(total=total, desc=desc, unit="step")
+    for batch in batches:
+        loss = step_loss(batch)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        sched.step()
+        bar.set_postfix(loss=f"{loss.item():.3f}")
+        bar.update(1)
+    bar.close()
+
+
 def train_draft(draft, seqs: list[TeacherSeq], subset: torch.Tensor, recipe: DraftRecipe,
                 seed: int, device="cpu") -> None:
     """Distil in place: only decoder layers (and the subset head rows) are trained."""
@@ -318,28 +345,17 @@ def train_draft(draft, seqs: list[TeacherSeq], subset: torch.Tensor, recipe: Dra
         p.requires_grad_(True)
     head = SubsetHead(draft.get_output_embeddings().weight, subset, recipe.train_head).to(device)
     params = [p for p in draft.parameters() if p.requires_grad] + [p for p in head.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=recipe.lr, weight_decay=recipe.weight_decay)
     smap = _subset_map(subset, draft.config.vocab_size)
     windows = _windows(seqs, recipe)
-    plan = [_batches(windows, recipe.batch_tokens, gen) for _ in range(recipe.epochs)]
-    total = sum(len(p) for p in plan)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / recipe.warmup_steps)
-                                              * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
-    bar = tqdm(total=total, desc="distil draft", unit="step")
-    for epoch in plan:
-        for idxs in epoch:
-            ids, mask, tidx, tval, wt = _collate(windows, idxs, smap, device)
-            with torch.autocast(torch.device(device).type, torch.bfloat16, enabled=recipe.bf16):
-                logits = head(draft.model(input_ids=ids, attention_mask=mask).last_hidden_state)
-            loss = distill_loss(logits, tidx, tval, wt, recipe.hard_weight)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
-            sched.step()
-            bar.set_postfix(loss=f"{loss.item():.3f}")
-            bar.update(1)
-    bar.close()
+    plan = [b for _ in range(recipe.epochs) for b in _batches(windows, recipe.batch_tokens, gen)]
+
+    def step_loss(idxs):
+        ids, mask, tidx, tval, wt = _collate(windows, idxs, smap, device)
+        with torch.autocast(torch.device(device).type, torch.bfloat16, enabled=recipe.bf16):
+            logits = head(draft.model(input_ids=ids, attention_mask=mask).last_hidden_state)
+        return distill_loss(logits, tidx, tval, wt, recipe.hard_weight)
+
+    optimise(params, plan, step_loss, recipe, "distil draft")
     if recipe.train_head:
         with torch.no_grad():
             draft.get_output_embeddings().weight[subset.to(device)] = head.weight.detach()
@@ -354,31 +370,34 @@ def acceptance(draft, seqs: list[TeacherSeq], subset: torch.Tensor,
     the draft's prediction equals the target's greedy token. With a copy head
     (n_min, n_max) the prediction is the copied token wherever the lookup finds one
     (proposers/draft.py), else the LM's argmax over the subset. Also: `lm_acceptance`
-    (the LM alone), `copy_share` (positions where the copy head fired), `coverage`
-    (target tokens inside the subset)."""
+    (the LM alone), `copy_share` (positions where the copy head fired), `copy_right` and
+    `lm_right_where_copied` (how often the copied token / the LM's token was right where
+    the copy head fired), `coverage` (target tokens inside the subset)."""
     from ..proposers.draft import copy_token
 
     device = next(draft.parameters()).device
     w = draft.get_output_embeddings().weight[subset.to(device)]
     inside = torch.zeros(draft.config.vocab_size, dtype=torch.bool)
     inside[subset] = True
-    stats: dict[str, list[int]] = {}
+    stats: dict[str, Counter] = {}
     for s in seqs:
         h = draft.model(input_ids=s.ids[None].to(device)).last_hidden_state[0]
-        pred = subset[(h[s.n_prompt - 1 : -1] @ w.T).argmax(-1).cpu()]
-        gold = s.ids[s.n_prompt :]
-        row = stats.setdefault(s.domain, [0, 0, 0, 0, 0])
-        row[0] += int((pred == gold).sum())
-        row[1] += len(gold)
-        row[2] += int(inside[gold].sum())
+        pred = subset[(h[s.n_prompt - 1 : -1] @ w.T).argmax(-1).cpu()].tolist()
         ids = s.ids.tolist()
+        row = stats.setdefault(s.domain, Counter())
         for j, t in enumerate(range(s.n_prompt, len(ids))):
             copied = copy_token(ids[:t], *copy_head) if copy_head else None
-            row[3] += int((pred[j].item() if copied is None else copied) == ids[t])
-            row[4] += copied is not None
-    return {d: {"acceptance": a / n, "lm_acceptance": lm / n, "copy_share": fired / n,
-                "coverage": c / n, "positions": n}
-            for d, (lm, n, c, a, fired) in stats.items()}
+            lm_ok = pred[j] == ids[t]
+            row.update(n=1, lm=lm_ok, inside=bool(inside[ids[t]]),
+                       ok=lm_ok if copied is None else copied == ids[t])
+            if copied is not None:  # where the copy head fires: it vs the LM
+                row.update(fired=1, copy_ok=copied == ids[t], lm_ok_fired=lm_ok)
+    return {d: {"acceptance": r["ok"] / r["n"], "lm_acceptance": r["lm"] / r["n"],
+                "copy_share": r["fired"] / r["n"],
+                "copy_right": r["copy_ok"] / r["fired"] if r["fired"] else None,
+                "lm_right_where_copied": r["lm_ok_fired"] / r["fired"] if r["fired"] else None,
+                "coverage": r["inside"] / r["n"], "positions": r["n"]}
+            for d, r in stats.items()}
 
 
 # -- build -------------------------------------------------------------------------------

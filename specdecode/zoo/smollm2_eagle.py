@@ -31,41 +31,21 @@ import torch
 
 from . import feature_training as ft
 from . import train_prompts
-from .smollm2_draft import SUITES, _load_target, choose_subset, suite_prompts, teacher_data
+from .smollm2_draft import SUITES, TeacherRecipe, _load_target, choose_subset, suite_prompts, teacher_data
 
 SOURCE = "trained locally on zoo:smollm2-135m's own greedy outputs and hidden states (dev splits + extras)"
 LICENCE = "Apache-2.0 (derived from SmolLM2-135M-Instruct)"
 
 
 @dataclass(frozen=True)
-class EagleRecipe:
-    """Everything the draft depends on; hashed by the zoo cache."""
+class EagleRecipe(TeacherRecipe):
+    """Everything the draft depends on; hashed by the zoo cache. Same teacher data as
+    zoo:smollm2-135m-draft (TeacherRecipe)."""
 
     n_layers: int = 1
-    vocab_subset_size: int = 6144
-    suites: tuple[str, ...] = SUITES
-    prompts_per_suite: int | None = None  # dev prompts per suite (cap; None = all)
-    extra_code: int = 300         # extra training prompts (train_prompts.py): disjoint
-    extra_math: int = 200         # from every test split, from the suites' own sources
-    extra_summarization: int = 100
-    extra_chat: int = 160
-    max_prompt_tokens: int = 512
-    new_tokens: int = 128
-    gen_batch: int = 32
-    teacher_topk: int = 16
-    teacher_dtype: str = "bfloat16"  # data generation only
     epochs: int = 4
     train_steps: int = 2          # draft steps unrolled per position in training
     reg_weight: float = 1.0       # smooth-L1 feature regression vs distillation CE
-    batch_tokens: int = 1024
-    max_seq_tokens: int = 640
-    lr: float = 3e-3
-    warmup_steps: int = 20
-    prompt_weight: float = 0.3
-    hard_weight: float = 0.5
-    bf16: bool = True
-    threads: int = 2
-
 
 RECIPE = EagleRecipe()
 
