@@ -6,6 +6,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import SpecDecodeError
+from .inputs import check_float, check_int, check_seed, show
+
+# Below this a positive temperature overflows float32 logits / T (use 0 for greedy).
+MIN_TEMPERATURE = 1e-6
+# Upper bound of --min-verify-rows / min_verify_rows: pads a 2..N-1-token target call to N rows.
+MAX_VERIFY_ROWS = 64
+# Upper bound of torch threads per worker (threads: 0 = torch's default).
+MAX_THREADS = 1024
 
 
 @dataclass(frozen=True)
@@ -18,12 +26,14 @@ class SamplingConfig:
     top_p: float = 1.0
 
     def __post_init__(self):
-        if self.temperature < 0:
-            raise SpecDecodeError(f"temperature must be >= 0 (got {self.temperature}); use 0 for greedy")
-        if self.top_k < 0:
-            raise SpecDecodeError(f"top-k must be >= 0 (got {self.top_k}); use 0 to disable it")
-        if not 0 < self.top_p <= 1:
-            raise SpecDecodeError(f"top-p must be in (0, 1] (got {self.top_p}); use 1 to disable it")
+        t = check_float(self.temperature, "temperature", lo=0, fix="use 0 for greedy")
+        if 0 < t < MIN_TEMPERATURE:
+            raise SpecDecodeError(f"temperature must be 0 or >= {MIN_TEMPERATURE} (got {t!r}): smaller values "
+                                  "overflow the scaled logits; use 0 for greedy")
+        object.__setattr__(self, "temperature", t)
+        check_int(self.top_k, "top-k", lo=0, fix="use 0 to disable it")
+        p = check_float(self.top_p, "top-p", lo=0, hi=1, lo_open=True, fix="use 1 to disable it")
+        object.__setattr__(self, "top_p", p)
 
     @property
     def greedy(self) -> bool:
@@ -40,24 +50,42 @@ class GenerationConfig:
     stop_at_eos: bool = True
 
     def __post_init__(self):
-        if self.max_new_tokens < 0:
-            raise SpecDecodeError(
-                f"max_new_tokens must be >= 0 (got {self.max_new_tokens}); use e.g. --max-new-tokens 128"
-            )
+        check_int(self.max_new_tokens, "max_new_tokens", lo=0, fix="use e.g. --max-new-tokens 128")
+        check_seed(self.seed)
+        stops = self.stop_strings
+        if isinstance(stops, str) or not isinstance(stops, (tuple, list)):
+            raise SpecDecodeError(f"stop strings must be a list of strings (got {show(stops)})")
+        for stop in stops:
+            if not isinstance(stop, str) or not stop:
+                raise SpecDecodeError(f"a stop string must be a non-empty string (got {show(stop)}); "
+                                      "drop the empty --stop")
+        object.__setattr__(self, "stop_strings", tuple(stops))
+        if not isinstance(self.stop_at_eos, bool):
+            raise SpecDecodeError(f"stop_at_eos must be true or false (got {show(self.stop_at_eos)})")
 
 
 @dataclass(frozen=True)
 class MethodConfig:
     """A method = proposer + verifier + controller, each chosen by registry name, plus
-    their parameters. `k` is the (initial / maximum) draft length."""
+    their parameters. `k` is the draft length the controller starts from: `fixed` keeps
+    it, `confidence` never exceeds it, `heuristic` and `auto` move it (see controllers/).
+    position_stats: record per-position statistics (entropies, KL, p(x), q(x)) in every
+    cycle; off by default because they cost a softmax over the vocabulary per position."""
 
     proposer: str = "none"
     verifier: str = "auto"
     controller: str = "fixed"
     k: int = 4
     proposer_params: dict[str, Any] = field(default_factory=dict)
+    verifier_params: dict[str, Any] = field(default_factory=dict)
     controller_params: dict[str, Any] = field(default_factory=dict)
+    position_stats: bool = False
 
     def __post_init__(self):
-        if not isinstance(self.k, int) or self.k < 1:
-            raise SpecDecodeError(f"k must be an integer >= 1 (got {self.k!r}); use e.g. --k 4")
+        check_int(self.k, "k", lo=1, fix="use e.g. --k 4")
+        for role in ("proposer", "verifier", "controller"):
+            params = getattr(self, f"{role}_params")
+            if not isinstance(params, dict):
+                raise SpecDecodeError(f"{role}_params must be a mapping (got {show(params)})")
+        if not isinstance(self.position_stats, bool):
+            raise SpecDecodeError(f"position_stats must be true or false (got {show(self.position_stats)})")

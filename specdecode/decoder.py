@@ -1,15 +1,19 @@
 """SpeculativeDecoder: resolves a MethodConfig through the registries once, then runs the
-one loop for each prompt. `generate()` is the one-call convenience over it."""
+one loop for each prompt. `generate()` is the one-call convenience over it.
+
+`resolve_method` is the ONE resolver of a method: generate(), the decoder and the bench
+config check all call it, so a name, a parameter or an incompatible combination fails
+the same way everywhere, before any model loads when models=None.
+"""
 from __future__ import annotations
 
 import time
-from typing import Callable, Iterator
+from dataclasses import dataclass
+from typing import Callable, Iterator, Mapping
 
 from .config import GenerationConfig, MethodConfig, SamplingConfig
 from .controllers import CONTROLLERS
-from .errors import SpecDecodeError
-from .loop import decode
-from .models.loading import shared_vocab_size
+from .loop import Roles, decode
 from .models.wrapper import CausalLM
 from .params import build_params
 from .proposers import PROPOSERS
@@ -18,54 +22,84 @@ from .types import CycleRecord, Finished, GenerationResult, PrefillRecord
 from .verifiers import VERIFIERS
 
 
-def check_method(method: MethodConfig, sampling: SamplingConfig) -> None:
-    """Resolve every name and parameter of a method without loading any model, so bad
-    input fails before minutes of loading."""
-    proposer_cls = PROPOSERS.get(method.proposer)
+@dataclass(frozen=True)
+class Resolved:
+    """A method's configured roles. The controller is built fresh per generation."""
+
+    proposer: object
+    verifier: object
+    controller_cls: type
+    controller_params: object
+    method: MethodConfig
+
+    def roles(self) -> Roles:
+        controller = self.controller_cls(self.controller_params, self.method.k)
+        wants = self.method.position_stats or "positions" in controller.needs
+        return Roles(self.proposer, self.verifier, controller, position_stats=wants)
+
+    @property
+    def exact(self) -> bool:
+        return bool(self.verifier.exact)
+
+
+def resolve_method(method: MethodConfig, sampling: SamplingConfig,
+                   models: Mapping[str, object] | None = None, target: CausalLM | None = None) -> Resolved:
+    """Build the method's roles from their registries and params. With a target (and the
+    named models the proposer reads), the proposer is bound to them; without, only names,
+    params and the verifier/proposer combination at this sampling setting are checked."""
     verifier_cls = VERIFIERS.get(method.verifier)
     controller_cls = CONTROLLERS.get(method.controller)
-    build_params(proposer_cls.Params, method.proposer_params, f"proposer '{method.proposer}'")
-    build_params(controller_cls.Params, method.controller_params, f"controller '{method.controller}'")
-    verifier_cls(sampling).check(proposer_cls.deterministic)
+    proposer = build_proposer(method.proposer, method.proposer_params)
+    verifier = verifier_cls(build_params(verifier_cls.Params, method.verifier_params, f"verifier '{method.verifier}'"),
+                            sampling)
+    controller_params = build_params(controller_cls.Params, method.controller_params,
+                                     f"controller '{method.controller}'")
+    verifier.check(proposer)
+    if target is not None:
+        proposer.bind(target, dict(models or {}))
+    return Resolved(proposer, verifier, controller_cls, controller_params, method)
 
 
-def _check_draft(proposer: str, kind: str, draft) -> None:
-    """A draft of the kind the proposer reads: a causal LM, or a hidden-state draft."""
-    if draft is None:
-        raise SpecDecodeError(f"proposer '{proposer}' needs a draft model; pass --draft MODEL")
-    have = getattr(draft, "kind", "lm")
-    if have != kind:
-        fix = ("--proposer eagle (or a causal-LM draft)" if have == "feature"
-               else "a hidden-state draft, e.g. --draft zoo:smollm2-135m-eagle")
-        raise SpecDecodeError(f"proposer '{proposer}' cannot use draft {draft.name} "
-                              f"({'a hidden-state draft' if have == 'feature' else 'a causal LM'}); use {fix}")
+def build_proposer(name: str, params: dict | None = None, target: CausalLM | None = None,
+                   models: Mapping[str, object] | None = None):
+    """A registered proposer with its params, bound when a target is given. Composite
+    proposers (a cascade, a consensus of two drafts) build their inner proposers with it
+    in their own bind(), handing each the models it should see under its own role names,
+    e.g. build_proposer("draft", {}, target, {"draft": models["draft2"]})."""
+    cls = PROPOSERS.get(name)
+    proposer = cls(build_params(cls.Params, params, f"proposer '{name}'"))
+    if target is not None:
+        proposer.bind(target, dict(models or {}))
+    return proposer
+
+
+def check_method(method: MethodConfig, sampling: SamplingConfig) -> None:
+    """Resolve every name and parameter of a method without loading any model."""
+    resolve_method(method, sampling)
 
 
 class SpeculativeDecoder:
     def __init__(self, target: CausalLM, method: MethodConfig, sampling: SamplingConfig,
-                 draft: CausalLM | None = None):
-        proposer_cls = PROPOSERS.get(method.proposer)
-        verifier_cls = VERIFIERS.get(method.verifier)
-        self.controller_cls = CONTROLLERS.get(method.controller)
-        if proposer_cls.needs_draft_model:
-            _check_draft(method.proposer, proposer_cls.draft_kind, draft)
-        self.vocab_size = shared_vocab_size(target, draft) if proposer_cls.needs_draft_model else target.vocab_size
-        params = build_params(proposer_cls.Params, method.proposer_params, f"proposer '{method.proposer}'")
-        self.proposer = proposer_cls(params, draft if proposer_cls.needs_draft_model else None, self.vocab_size)
-        if proposer_cls.needs_target_features:
-            self.proposer.bind_target(target)
-        self.verifier = verifier_cls(sampling)
-        self.verifier.check(proposer_cls.deterministic)
-        self.controller_params = build_params(
-            self.controller_cls.Params, method.controller_params, f"controller '{method.controller}'"
-        )
+                 models: Mapping[str, object] | None = None):
+        self.resolved = resolve_method(method, sampling, models or {}, target)
         self.target, self.method, self.sampling = target, method, sampling
         self.eos_ids = eos_ids(target)
 
+    @property
+    def exact(self) -> bool:
+        """Whether this configured method emits exactly the target's distribution."""
+        return self.resolved.exact
+
+    @property
+    def proposer(self):
+        return self.resolved.proposer
+
+    @property
+    def verifier(self):
+        return self.resolved.verifier
+
     def stream(self, prompt_ids: list[int], gen_cfg: GenerationConfig) -> Iterator[PrefillRecord | CycleRecord | Finished]:
-        controller = self.controller_cls(self.controller_params, self.method.k)
-        return decode(self.target, self.proposer, self.verifier, controller, list(prompt_ids),
-                      self.sampling, gen_cfg, self.vocab_size, self.eos_ids)
+        return decode(self.target, self.resolved.roles(), list(prompt_ids), self.sampling, gen_cfg, self.eos_ids)
 
     def generate(self, prompt_ids: list[int], gen_cfg: GenerationConfig,
                  on_tokens: Callable[[list[int]], None] | None = None) -> GenerationResult:
@@ -106,11 +140,15 @@ def eos_ids(model: CausalLM) -> frozenset[int]:
 
 def generate(target: CausalLM, prompt: str | list[int], draft: CausalLM | None = None,
              method: MethodConfig | None = None, sampling: SamplingConfig | None = None,
-             gen_cfg: GenerationConfig | None = None, chat: bool = False) -> GenerationResult:
+             gen_cfg: GenerationConfig | None = None, chat: bool = False,
+             models: Mapping[str, object] | None = None) -> GenerationResult:
     """Generate from a prompt (text or token ids) with any method; returns tokens, text,
-    per-cycle records and stats."""
-    method = method or MethodConfig(proposer="draft" if draft is not None else "none")
-    decoder = SpeculativeDecoder(target, method, sampling or SamplingConfig(), draft)
+    per-cycle records and stats. `draft` is shorthand for models={"draft": draft}."""
+    models = dict(models or {})
+    if draft is not None:
+        models.setdefault("draft", draft)
+    method = method or MethodConfig(proposer="draft" if "draft" in models else "none")
+    decoder = SpeculativeDecoder(target, method, sampling or SamplingConfig(), models)
     ids = encode_prompt(target, prompt, chat) if isinstance(prompt, str) else list(prompt)
     return decoder.generate(ids, gen_cfg or GenerationConfig())
 

@@ -5,8 +5,12 @@ cycle and a final Finished. generate(), the CLI's streaming, the benchmark runne
 (through the records) the analysis consume this one stream.
 
 Cache invariant between cycles: ctx holds every committed token; the target's cache holds
-ctx[:-1] (the last committed token is "pending": its logits are computed by the next
-verify call, together with the k draft tokens, in ONE target forward of k + 1 tokens).
+ctx[:-1] (the last committed token is the root: its logits are computed by the next
+verify call, together with every proposal node, in ONE target forward of 1 + n tokens).
+The call leaves the nodes cached; keep(path) keeps the accepted path's and drops the rest.
+
+Timings are intervals (start, end) of the draft stage and of each target model call;
+durations are derived from them (types.CycleRecord), never clamped.
 """
 from __future__ import annotations
 
@@ -20,16 +24,18 @@ import torch
 from .config import GenerationConfig, SamplingConfig
 from .controllers import Controller
 from .errors import SpecDecodeError
-from .models.wrapper import CausalLM
+from .models.wrapper import CausalLM, compile_tree
+from .positions import position_stats
 from .proposers import Proposer
 from .sampling import sample, warp
-from .types import EMPTY_PROPOSAL, CycleRecord, Finished, PrefillRecord
+from .types import EMPTY_PROPOSAL, CycleRecord, Finished, Interval, PrefillRecord, Proposal, VerifyInput
 from .verifiers import Verifier
 
 
 @dataclass
 class Stopper:
-    """EOS / stop-string / budget / context rules. Truncates a cycle's tokens in place."""
+    """EOS / stop-string / budget / context rules: cut() returns the part of a cycle's
+    tokens to commit, and why generation ends (None: it goes on)."""
 
     eos_ids: frozenset[int]
     gen_cfg: GenerationConfig
@@ -64,10 +70,19 @@ class Stopper:
         return kept, reason
 
 
-def decode(target: CausalLM, proposer: Proposer, verifier: Verifier, controller: Controller,
-           prompt_ids: list[int], sampling: SamplingConfig, gen_cfg: GenerationConfig,
-           vocab_size: int, eos_ids: frozenset[int]) -> Iterator[PrefillRecord | CycleRecord | Finished]:
-    """Run one generation. vocab_size: the shared vocabulary (logits are sliced to it)."""
+@dataclass
+class Roles:
+    """The three configured roles of one method, and what its cycles must record."""
+
+    proposer: Proposer
+    verifier: Verifier
+    controller: Controller
+    position_stats: bool = False  # compute per-position statistics in every cycle
+
+
+def decode(target: CausalLM, roles: Roles, prompt_ids: list[int], sampling: SamplingConfig,
+           gen_cfg: GenerationConfig, eos_ids: frozenset[int]) -> Iterator[PrefillRecord | CycleRecord | Finished]:
+    """Run one generation over the target's full vocabulary."""
     if not prompt_ids:
         raise SpecDecodeError("the prompt is empty; give a non-empty --prompt")
     if len(prompt_ids) >= target.max_length:
@@ -81,59 +96,76 @@ def decode(target: CausalLM, proposer: Proposer, verifier: Verifier, controller:
     stopper = Stopper(eos_ids, gen_cfg, target.tokenizer, target.max_length, len(prompt_ids))
     gen = torch.Generator().manual_seed(gen_cfg.seed)
     ctx = list(prompt_ids)
+    proposer = roles.proposer
 
     # Stage 0: prefill (TTFT): target and draft read the prompt; the first token is sampled.
     t0 = time.perf_counter()
-    target.reset(keep_features=proposer.needs_target_features)
+    target.reset(keep_features="features" in proposer.target_needs)
     proposer.reset()
     out = target.logits_for(ctx, 1)
     td = time.perf_counter()
-    proposer.prefill(ctx)
-    draft_s = time.perf_counter() - td
-    first = int(sample(warp(out.logits[:, :vocab_size], sampling), gen)[0])
+    pending = proposer.prefill(ctx)
+    draft = Interval("draft", td, time.perf_counter())
+    first = int(sample(warp(out.logits, sampling), gen)[0])
     kept, reason = stopper.cut([], [first])
     ctx += kept
-    yield PrefillRecord(len(prompt_ids), kept, time.perf_counter() - t0, out.seconds, draft_s)
+    yield PrefillRecord(len(prompt_ids), kept, t0, time.perf_counter(),
+                        (Interval("target", out.start, out.end), draft))
 
     emitted = list(kept)
-    stop_fn = controller.stop if controller.uses_stop else None
     while reason is None:
-        record, reason = _cycle(target, proposer, verifier, controller, ctx, emitted, sampling, gen,
-                                vocab_size, stopper, stop_fn)
+        record, reason = _cycle(target, roles, ctx, emitted, sampling, gen, stopper, pending)
+        pending = None
         yield record
     yield Finished(reason)
 
 
-def _cycle(target, proposer, verifier, controller, ctx, emitted, sampling, gen, vocab_size,
-           stopper, stop_fn):
+def _propose(roles: Roles, ctx, k, sampling, gen, pending: Proposal | None) -> Proposal:
+    if pending is not None:
+        return pending
+    if k == 0:
+        return EMPTY_PROPOSAL
+    stop = roles.controller.stop if roles.controller.uses_stop else None
+    return roles.proposer.propose(ctx, k, sampling, gen, stop)
+
+
+def _cycle(target, roles, ctx, emitted, sampling, gen, stopper, pending):
     """One propose -> verify -> commit cycle; mutates ctx and emitted."""
+    proposer, verifier, controller = roles.proposer, roles.verifier, roles.controller
     t0 = time.perf_counter()
     room = min(stopper.gen_cfg.max_new_tokens - len(emitted) - 1, target.max_length - len(ctx))
     k = max(0, min(controller.next_k() if proposer.drafts else 0, room))
     calls0 = proposer.calls
     td = time.perf_counter()
-    proposal = proposer.propose(ctx, k, sampling, gen, stop_fn) if k > 0 else EMPTY_PROPOSAL
-    draft_s = time.perf_counter() - td
+    proposal = _propose(roles, ctx, k, sampling, gen, pending)
+    draft = Interval("draft", td, time.perf_counter())
     drafted = len(proposal.tokens)
 
-    out = target.logits_for(ctx + proposal.tokens, drafted + 1)  # ONE call, (k+1, V)
-    p = warp(out.logits[:, :vocab_size], sampling)
-    verdict = verifier.verify(proposal, p, gen)
+    out = target.score(ctx, proposal, want_hidden="hidden" in verifier.needs)  # ONE call, (1 + n, V)
+    inp = VerifyInput(p=warp(out.logits, sampling), logits=out.logits, hidden=out.last_hidden,
+                      control=controller.verify_control())
+    verdict = verifier.verify(proposal, inp, gen)
+    target.keep(verdict.path)  # the cache now holds ctx and the accepted path
 
-    new = proposal.tokens[: verdict.n_accepted] + [verdict.next_token]
+    new = [proposal.tokens[i] for i in verdict.path] + [verdict.next_token]
     kept, reason = stopper.cut(emitted, new)
     index = len(emitted)
     ctx += kept
     emitted += kept
-    target.rollback_to(len(ctx) - 1)  # drop rejected draft positions; keep ctx[:-1]
+    target.rollback_to(len(ctx) - 1)  # a cut (EOS, stop, budget) drops more; keep ctx[:-1]
     proposer.commit(ctx)
-    kind = "none" if drafted == 0 else verdict.kind
-    record = CycleRecord(k=k, drafted=drafted, accepted=verdict.n_accepted, outcomes=verdict.outcomes,
-                         kind=kind, tokens=kept, draft_s=draft_s, target_s=out.seconds,
-                         overhead_s=max(time.perf_counter() - t0 - draft_s - out.seconds, 0.0),
-                         draft_calls=proposer.calls - calls0, token_index=index)
+    stats = position_stats(proposal, verdict, out.logits) if roles.position_stats else None
+    record = CycleRecord(
+        k=k, drafted=drafted, accepted=verdict.n_accepted, outcomes=verdict.outcomes,
+        kind="none" if drafted == 0 else verdict.kind, tokens=kept, start=t0, end=time.perf_counter(),
+        intervals=(draft, Interval("target", out.start, out.end)), draft_calls=proposer.calls - calls0,
+        token_index=index, depth=_depth(proposal), path=verdict.path, mismatches=verdict.mismatches, positions=stats)
     controller.observe(record)
-    # overhead_s covers the whole cycle outside propose() and the target call, the
-    # controller's own observe() included (it saw the value measured just before it).
-    overhead = max(time.perf_counter() - t0 - draft_s - out.seconds, 0.0)
-    return dataclasses.replace(record, overhead_s=overhead), reason
+    # The cycle ends after the controller's observe() (it saw the end measured just before it).
+    return dataclasses.replace(record, end=time.perf_counter()), reason
+
+
+def _depth(proposal: Proposal) -> int:
+    if proposal.is_chain or not proposal.tokens:
+        return len(proposal.tokens)
+    return int(compile_tree(proposal.parent_list).depth.max())

@@ -27,7 +27,7 @@ def test_caches_match_fresh_prefill(temperature, controller):
     draft = perturbed(target, 0.15 if temperature == 0 else 1.0)
     prompt = [1, 2, 3, 4, 5, 6]
     decoder = SpeculativeDecoder(target, MethodConfig(proposer="draft", controller=controller, k=3),
-                                 SamplingConfig(temperature), draft)
+                                 SamplingConfig(temperature), {"draft": draft})
     committed = list(prompt)
     kinds = set()
     for event in decoder.stream(prompt, GenerationConfig(max_new_tokens=60, seed=5, stop_at_eos=False)):
@@ -87,7 +87,7 @@ def test_vocab_subset_head_is_exact_and_restricted():
     outside[subset] = False
     assert torch.isinf(got[:, outside]).all()
     ref = SpeculativeDecoder(target, MethodConfig(), SamplingConfig()).generate(ids, GenerationConfig(40, stop_at_eos=False))
-    out = SpeculativeDecoder(target, MethodConfig(proposer="draft", k=4), SamplingConfig(), draft).generate(
+    out = SpeculativeDecoder(target, MethodConfig(proposer="draft", k=4), SamplingConfig(), {"draft": draft}).generate(
         ids, GenerationConfig(40, stop_at_eos=False))
     assert out.output_ids == ref.output_ids
 
@@ -105,6 +105,6 @@ def test_padded_short_calls_match_unpadded():
     target = tiny_lm(vocab=24, seed=0, scale=3.0)
     ref = SpeculativeDecoder(target, MethodConfig(), SamplingConfig()).generate(ids, GenerationConfig(40, stop_at_eos=False))
     target.min_rows = 4
-    out = SpeculativeDecoder(target, MethodConfig(proposer="draft", k=2), SamplingConfig(), perturbed(target, 0.15)).generate(
+    out = SpeculativeDecoder(target, MethodConfig(proposer="draft", k=2), SamplingConfig(), {"draft": perturbed(target, 0.15)}).generate(
         ids, GenerationConfig(40, stop_at_eos=False))
     assert out.output_ids == ref.output_ids

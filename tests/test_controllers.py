@@ -3,7 +3,7 @@ import torch
 
 from specdecode.controllers import CONTROLLERS
 from specdecode.params import build_params
-from specdecode.types import CycleRecord
+from specdecode.types import CycleRecord, Interval
 
 
 def make(name, k=4, **params):
@@ -16,7 +16,8 @@ def cycle(k, accepted, seconds):
     emitted = accepted + 1
     return CycleRecord(k=k, drafted=drafted, accepted=accepted, outcomes=(True,) * accepted,
                        kind="bonus" if accepted == drafted else "recovered", tokens=[0] * emitted,
-                       draft_s=0.0, target_s=seconds, overhead_s=0.0, draft_calls=k, token_index=0)
+                       start=0.0, end=seconds, intervals=(Interval("target", 0.0, seconds),),
+                       draft_calls=k, token_index=0)
 
 
 def drive(ctl, n, spec_rate, plain_rate=10.0):

@@ -5,7 +5,7 @@ import torch
 
 from specdecode import GenerationConfig, MethodConfig, SamplingConfig, SpeculativeDecoder, generate
 from specdecode.errors import SpecDecodeError
-from specdecode.zoo import feature_training as ft
+from specdecode.training import features as ft
 from test_distribution import V, chi2_pvalue, exact_joint, sample_counts
 from test_exact_greedy import N_NEW, PROMPT, reference_greedy
 from tiny_models import tiny_feature_draft, tiny_lm
@@ -46,7 +46,7 @@ def test_subset_head_is_exact_and_never_drafts_outside(target, reference):
 def test_eagle_matches_target_distribution_at_t1():
     tgt = tiny_lm(vocab=V, seed=3, layers=1, hidden=16, scale=2.0)
     sampling = SamplingConfig(1.0)
-    decoder = SpeculativeDecoder(tgt, MethodConfig(proposer="eagle", k=3), sampling, tiny_feature_draft(tgt))
+    decoder = SpeculativeDecoder(tgt, MethodConfig(proposer="eagle", k=3), sampling, {"draft": tiny_feature_draft(tgt)})
     p = chi2_pvalue(sample_counts(decoder), exact_joint(tgt, sampling))
     assert p > 1e-3, f"chi-square p = {p:.2e}"
 
@@ -65,7 +65,7 @@ def test_kept_features_are_the_targets_hidden_states(target):
 
 def test_incremental_drafting_equals_the_unrolled_training_forward(target):
     """The proposer's cached step-by-step drafting gives the logits that the training /
-    measurement forward (feature_training.unrolled, masked) computes in one pass."""
+    measurement forward (training.features.unrolled, masked) computes in one pass."""
     draft = tiny_feature_draft(target, seed=9)
     draft.bind(target)
     ids = PROMPT + reference_greedy(target, PROMPT, 12)
@@ -92,12 +92,12 @@ def test_acceptance_at_k_from_conditional_rates():
 
 def test_draft_kind_mismatch_is_a_one_line_error(target):
     with pytest.raises(SpecDecodeError, match="--proposer eagle"):
-        SpeculativeDecoder(target, MethodConfig(proposer="draft"), SamplingConfig(0.0), tiny_feature_draft(target))
+        SpeculativeDecoder(target, MethodConfig(proposer="draft"), SamplingConfig(0.0), {"draft": tiny_feature_draft(target)})
     with pytest.raises(SpecDecodeError, match="hidden-state draft"):
-        SpeculativeDecoder(target, MethodConfig(proposer="eagle"), SamplingConfig(0.0), tiny_lm(vocab=24, seed=2))
+        SpeculativeDecoder(target, MethodConfig(proposer="eagle"), SamplingConfig(0.0), {"draft": tiny_lm(vocab=24, seed=2)})
     other = tiny_lm(vocab=24, seed=1, hidden=16)
     with pytest.raises(SpecDecodeError, match="features"):
-        SpeculativeDecoder(other, MethodConfig(proposer="eagle"), SamplingConfig(0.0), tiny_feature_draft(target))
+        SpeculativeDecoder(other, MethodConfig(proposer="eagle"), SamplingConfig(0.0), {"draft": tiny_feature_draft(target)})
 
 
 def test_zoo_tiny_eagle_builds_loads_and_beats_an_untrained_net():
@@ -136,7 +136,7 @@ def test_eagle_with_copy_head_matches_target_distribution_at_t1():
     tgt = tiny_lm(vocab=V, seed=3, layers=1, hidden=16, scale=2.0)
     sampling = SamplingConfig(1.0)
     method = MethodConfig(proposer="eagle", k=3, proposer_params={"copy_n_min": 1, "copy_n_max": 2})
-    decoder = SpeculativeDecoder(tgt, method, sampling, tiny_feature_draft(tgt))
+    decoder = SpeculativeDecoder(tgt, method, sampling, {"draft": tiny_feature_draft(tgt)})
     p = chi2_pvalue(sample_counts(decoder), exact_joint(tgt, sampling))
     assert p > 1e-3, f"chi-square p = {p:.2e}"
 
@@ -144,4 +144,4 @@ def test_eagle_with_copy_head_matches_target_distribution_at_t1():
 def test_eagle_bad_copy_params_are_one_line_errors(target):
     with pytest.raises(SpecDecodeError, match="copy_n_min <= copy_n_max"):
         SpeculativeDecoder(target, MethodConfig(proposer="eagle", proposer_params={"copy_n_min": 5}),
-                           SamplingConfig(0.0), tiny_feature_draft(target))
+                           SamplingConfig(0.0), {"draft": tiny_feature_draft(target)})

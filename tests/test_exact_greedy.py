@@ -1,10 +1,19 @@
 """At T = 0 every proposer x controller x k gives tokens identical to target-only greedy,
-computed independently here (full recompute, no KV cache, no specdecode loop)."""
+computed independently here (full recompute, no KV cache, no specdecode loop). Proposers,
+controllers and verifiers come from the registries, so a new role is tested here as
+soon as it is registered."""
 import pytest
 import torch
 
 from specdecode import GenerationConfig, MethodConfig, SamplingConfig, generate
-from tiny_models import copy_of, perturbed, tiny_lm, with_copy_head
+from specdecode.controllers import CONTROLLERS
+from specdecode.decoder import resolve_method
+from specdecode.errors import SpecDecodeError
+from specdecode.proposers import PROPOSERS
+from specdecode.verifiers import VERIFIERS
+from tiny_models import copy_of, models_for, perturbed, tiny_lm, with_copy_head
+
+CONTROLLER_NAMES = CONTROLLERS.names()
 
 N_NEW = 40
 PROMPT = [1, 2, 3, 4, 5, 1, 2, 3, 6, 7]
@@ -34,10 +43,19 @@ def drafts(target):
             "perturbed": perturbed(target, 0.3), "identical": copy_of(target)}
 
 
-def run(target, method, draft=None, verifier="auto"):
+def run(target, method, draft=None, verifier="auto", models=None):
     method = MethodConfig(**{**method, "verifier": verifier})
     return generate(target, PROMPT, draft=draft, method=method, sampling=SamplingConfig(0.0),
-                    gen_cfg=GenerationConfig(max_new_tokens=N_NEW, stop_at_eos=False))
+                    gen_cfg=GenerationConfig(max_new_tokens=N_NEW, stop_at_eos=False), models=models)
+
+
+@pytest.mark.parametrize("controller", CONTROLLER_NAMES)
+@pytest.mark.parametrize("k", [1, 3])
+@pytest.mark.parametrize("proposer", PROPOSERS.names())
+def test_every_registered_proposer_is_exact(target, reference, proposer, controller, k):
+    out = run(target, {"proposer": proposer, "controller": controller, "k": k},
+              models=models_for(proposer, target))
+    assert out.output_ids == reference
 
 
 def test_target_only_matches_reference(target, reference):
@@ -46,7 +64,7 @@ def test_target_only_matches_reference(target, reference):
     assert out.stats["target_calls"] == N_NEW - 1  # one call per token after the prefill
 
 
-@pytest.mark.parametrize("controller", ["fixed", "confidence", "heuristic", "auto"])
+@pytest.mark.parametrize("controller", CONTROLLER_NAMES)
 @pytest.mark.parametrize("k", [1, 2, 4, 8])
 @pytest.mark.parametrize("which", ["different", "perturbed", "identical"])
 def test_draft_proposer_is_exact(target, reference, drafts, controller, k, which):
@@ -56,7 +74,7 @@ def test_draft_proposer_is_exact(target, reference, drafts, controller, k, which
         assert out.stats["acceptance_rate"] == 1.0  # the all-accepted bonus path every cycle
 
 
-@pytest.mark.parametrize("controller", ["fixed", "confidence", "heuristic", "auto"])
+@pytest.mark.parametrize("controller", CONTROLLER_NAMES)
 @pytest.mark.parametrize("k", [1, 2, 4, 8])
 def test_draft_with_copy_head_is_exact(target, reference, drafts, controller, k):
     out = run(target, {"proposer": "draft", "controller": controller, "k": k},
@@ -73,7 +91,7 @@ def test_copy_param_false_uses_the_lm_alone(target, reference, drafts):
     assert out.stats["drafted"] == out.stats["draft_calls"]  # one LM call per draft token
 
 
-@pytest.mark.parametrize("controller", ["fixed", "confidence", "heuristic", "auto"])
+@pytest.mark.parametrize("controller", CONTROLLER_NAMES)
 @pytest.mark.parametrize("k", [1, 2, 4, 8])
 def test_ngram_proposer_is_exact(target, reference, controller, k):
     out = run(target, {"proposer": "ngram", "controller": controller, "k": k})
@@ -81,12 +99,27 @@ def test_ngram_proposer_is_exact(target, reference, controller, k):
     assert out.stats["drafted"] > 0  # the repetitive greedy text gives lookups to verify
 
 
-@pytest.mark.parametrize("verifier", ["greedy", "rejection", "match"])
-def test_every_verifier_is_exact_at_t0(target, reference, drafts, verifier):
-    if verifier == "match":
-        out = run(target, {"proposer": "ngram", "k": 4}, verifier=verifier)
-    else:
-        out = run(target, {"proposer": "draft", "k": 4}, drafts["perturbed"], verifier=verifier)
+def exact_pairings(sampling):
+    """(verifier, proposer, verifier_params) for every registered verifier, with each
+    proposer it accepts at this setting; a verifier's EXACT_PARAMS (if it has them) are
+    the parameters under which it claims to be exact."""
+    pairs = []
+    for v in VERIFIERS.names():
+        params = getattr(VERIFIERS.get(v), "EXACT_PARAMS", {})
+        for p in ("draft", "ngram"):
+            try:
+                resolved = resolve_method(MethodConfig(proposer=p, verifier=v, verifier_params=params), sampling)
+            except SpecDecodeError:
+                continue
+            assert resolved.exact, f"verifier {v} with {params} does not claim exactness"
+            pairs.append((v, p, params))
+    return pairs
+
+
+@pytest.mark.parametrize("verifier,proposer,params", exact_pairings(SamplingConfig(0.0)))
+def test_every_verifier_is_exact_at_t0(target, reference, verifier, proposer, params):
+    out = run(target, {"proposer": proposer, "k": 4, "verifier_params": params}, verifier=verifier,
+              models=models_for(proposer, target))
     assert out.output_ids == reference
 
 

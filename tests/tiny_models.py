@@ -68,3 +68,26 @@ def with_copy_head(lm: CausalLM, head: tuple[int, int]) -> CausalLM:
     draft = CausalLM(lm.model, lm.tokenizer, name=lm.name + "-copyhead", identity=lm.identity + "-c")
     draft.copy_head = head
     return draft
+
+
+def models_for(proposer: str, target: CausalLM, sampling=None) -> dict:
+    """Named models that let a registered proposer bind to `target`: for each role it
+    reads, the first tiny stand-in (a perturbed causal LM, a hidden-state draft) it
+    accepts. New proposers are thus tested without editing a list."""
+    from specdecode.config import MethodConfig, SamplingConfig
+    from specdecode.decoder import resolve_method
+    from specdecode.errors import SpecDecodeError
+    from specdecode.proposers import PROPOSERS
+
+    candidates = [lambda: perturbed(target, 0.3), lambda: tiny_feature_draft(target)]
+    models: dict = {}
+    for role in PROPOSERS.get(proposer).model_roles:
+        for make in candidates:
+            trial = {**models, role: make()}
+            try:
+                resolve_method(MethodConfig(proposer=proposer), sampling or SamplingConfig(), trial, target)
+            except SpecDecodeError:
+                continue
+            models = trial
+            break
+    return models

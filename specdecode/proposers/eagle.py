@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import torch
 
 from ..errors import SpecDecodeError
+from ..lookup import copy_token
 from ..sampling import sample, warp
 from ..types import Proposal
-from .base import PROPOSERS, Proposer
-from .draft import copy_token
+from .base import PROPOSERS, Proposer, fit_width, one_hot_logits, one_hot_rows, require_model
 
 
 @dataclass(frozen=True)
@@ -35,13 +35,14 @@ class EagleParams:
 @PROPOSERS.register("eagle")
 class FeatureDraftProposer(Proposer):
     Params = EagleParams
-    needs_draft_model = True
-    draft_kind = "feature"
-    needs_target_features = True
+    model_roles = ("draft",)
 
-    def bind_target(self, target):
+    def bind(self, target, models):
+        super().bind(target, models)
+        self.draft = require_model(models, "draft", "feature", "eagle")
         self.target = target
         self.draft.bind(target)
+        self.target_needs = frozenset({"features"})  # the target keeps its last hidden states
 
     def reset(self):
         super().reset()
@@ -50,6 +51,7 @@ class FeatureDraftProposer(Proposer):
 
     def prefill(self, ctx):
         self._catch_up(ctx)  # rows 0..P-2: x_P, which row P-1 reads, is not sampled yet
+        return None
 
     def _catch_up(self, ctx):
         """Feed true rows true_rows .. n-2 (x_{i+1} = ctx[i+1], f_i from the target's
@@ -66,31 +68,36 @@ class FeatureDraftProposer(Proposer):
     def propose(self, ctx, k, sampling, gen, stop=None):
         out = self._catch_up(ctx)
         if out is None:  # only at a 1-token context: nothing to read yet
-            return Proposal(tokens=[], draft_probs=None)
+            return Proposal(tokens=[])
         o, logits = out
+        V = self.vocab_size
         tokens: list[int] = []
-        probs = []
+        probs, raw = [], []  # (1, V) rows: warped q (T > 0 only) and raw draft logits
         n_min, n_max = self.params.copy_n_min, self.params.copy_n_max
         for i in range(k):
-            logits = logits[:, : self.vocab_size]  # (1, V)
+            logits = fit_width(logits, V)  # (1, V)
             copied = copy_token(ctx + tokens, n_min, n_max) if n_min else None
-            if copied is not None and copied < self.vocab_size:  # q one-hot on it: exact
+            if copied is not None and copied < V:  # q one-hot on it: exact
                 tokens.append(copied)
+                raw.append(one_hot_logits(copied, V))
                 if not sampling.greedy:
-                    probs.append(torch.zeros(1, self.vocab_size).index_fill_(1, torch.tensor([copied]), 1.0))
+                    probs.append(one_hot_rows([copied], V))
             elif sampling.greedy:
                 tokens.append(int(logits[0].argmax()))
+                raw.append(logits)
             else:
                 q = warp(logits, sampling)
                 tokens.append(int(sample(q, gen)[0]))
                 probs.append(q)
+                raw.append(logits)
             if i + 1 == k or (stop is not None and stop(i, logits[0])):
                 break
             self.calls += 1
             o, logits = self.draft.step(tokens[-1:], o)
         if sampling.greedy and tokens:  # (k, V) one-hot rows, for verifiers that read q
-            probs = [torch.zeros(len(tokens), self.vocab_size).scatter_(1, torch.tensor(tokens)[:, None], 1.0)]
-        return Proposal(tokens=tokens, draft_probs=torch.cat(probs) if probs else None)
+            probs = [one_hot_rows(tokens, V)]
+        return Proposal(tokens=tokens, draft_probs=torch.cat(probs) if probs else None,
+                        draft_logits=torch.cat(raw) if raw else None)
 
     def commit(self, ctx):
         self.draft.rollback_to(self.true_rows)  # drop the rows fed with the draft's own o

@@ -1,5 +1,6 @@
 """`auto` (default): the exact verifier that fits the setting: greedy at T = 0, match
-for deterministic proposers, rejection sampling otherwise."""
+for deterministic proposals (no draft_probs), rejection sampling otherwise."""
+from ..params import NoParams
 from .base import VERIFIERS, Verifier
 from .greedy import GreedyVerifier
 from .match import MatchVerifier
@@ -8,15 +9,15 @@ from .rejection import RejectionVerifier
 
 @VERIFIERS.register("auto")
 class AutoVerifier(Verifier):
-    def __init__(self, sampling):
-        super().__init__(sampling)
-        self._greedy = GreedyVerifier(sampling)
-        self._match = MatchVerifier(sampling)
-        self._rejection = RejectionVerifier(sampling)
+    def __init__(self, params, sampling):
+        super().__init__(params, sampling)
+        self._greedy = GreedyVerifier(NoParams(), sampling)
+        self._match = MatchVerifier(NoParams(), sampling)
+        self._rejection = RejectionVerifier(NoParams(), sampling)
 
-    def verify(self, proposal, p, gen):
+    def verify(self, proposal, inp, gen):
         if self.sampling.greedy:
-            return self._greedy.verify(proposal, p, gen)
+            return self._greedy.verify(proposal, inp, gen)
         if proposal.draft_probs is None:
-            return self._match.verify(proposal, p, gen)
-        return self._rejection.verify(proposal, p, gen)
+            return self._match.verify(proposal, inp, gen)
+        return self._rejection.verify(proposal, inp, gen)

@@ -13,18 +13,20 @@ from .base import VERIFIERS, Verifier
 
 @VERIFIERS.register("rejection")
 class RejectionVerifier(Verifier):
-    def check(self, deterministic_proposer):
-        if deterministic_proposer:
+    def check(self, proposer):
+        if proposer.deterministic:
             raise SpecDecodeError(
                 "the rejection verifier needs draft probabilities, which this proposer does not give; "
                 "use --verifier match (or auto)"
             )
 
-    def verify(self, proposal, p, gen):
-        q = proposal.draft_probs  # (k, V)
+    def verify(self, proposal, inp, gen):
+        if not proposal.is_chain:
+            raise SpecDecodeError("the rejection verifier checks chains; a tree needs a multi-draft verifier")
+        p, q = inp.p, proposal.draft_probs  # (k+1, V), (k, V)
         k = len(proposal.tokens)
         if k == 0:
-            return Verdict(0, int(sample(p[:1], gen)[0]), ())
+            return Verdict((), int(sample(p[:1], gen)[0]), ())
         x = torch.tensor(proposal.tokens)
         rows = torch.arange(k)
         ratio = p[rows, x] / q[rows, x]                 # (k,), q(x) > 0 since x ~ q
@@ -35,5 +37,5 @@ class RejectionVerifier(Verifier):
             outcomes.append(accepted[i])
             if not accepted[i]:
                 r = residual(p[i], q[i])
-                return Verdict(i, int(sample(r[None], gen)[0]), tuple(outcomes))
-        return Verdict(k, int(sample(p[k:], gen)[0]), tuple(outcomes))
+                return Verdict(tuple(range(i)), int(sample(r[None], gen)[0]), tuple(outcomes))
+        return Verdict(tuple(range(k)), int(sample(p[k:], gen)[0]), tuple(outcomes))
