@@ -1,44 +1,10 @@
-"""Raw counters of one generation (the bench record's `counters`) and the few ratios the
-CLI prints. The analysis layer recomputes ratios from the counters, never from these."""
+"""The few ratios the CLI prints over one generation, on top of its raw counters
+(records.counters, the one function that also fills the bench record). The analysis layer
+recomputes ratios from the stored counters, never from these."""
 from __future__ import annotations
 
-from .types import CycleRecord, GenerationResult
-
-
-COUNTER_KEYS = ("new_tokens", "target_calls", "draft_calls", "cycles", "drafted", "accepted",
-                "accepted_per_position", "reached_per_position", "tau_hist", "recovered", "bonus",
-                "draft_s", "target_s", "overhead_s", "prefill_s", "decode_s", "total_s")
-
-
-def counters(cycles: list[CycleRecord], new_tokens: int, prefill_s: float, decode_s: float) -> dict:
-    """Counters in the schema of specdecode.bench.schema.COUNTERS_SCHEMA."""
-    width = max((len(c.outcomes) for c in cycles), default=0)
-    acc_pos, reach_pos = [0] * width, [0] * width
-    tau_hist = [0] * (max((len(c.tokens) for c in cycles), default=0) + 1)
-    for c in cycles:
-        for i, ok in enumerate(c.outcomes):
-            reach_pos[i] += 1
-            acc_pos[i] += int(ok)
-        tau_hist[len(c.tokens)] += 1
-    return {
-        "new_tokens": new_tokens,
-        "target_calls": len(cycles),
-        "draft_calls": sum(c.draft_calls for c in cycles),
-        "cycles": len(cycles),
-        "drafted": sum(c.drafted for c in cycles),
-        "accepted": sum(c.accepted for c in cycles),
-        "accepted_per_position": acc_pos,
-        "reached_per_position": reach_pos,
-        "tau_hist": tau_hist,
-        "recovered": sum(c.kind == "recovered" for c in cycles),
-        "bonus": sum(c.kind == "bonus" for c in cycles),
-        "draft_s": sum(c.draft_s for c in cycles),
-        "target_s": sum(c.target_s for c in cycles),
-        "overhead_s": sum(c.overhead_s for c in cycles),
-        "prefill_s": prefill_s,
-        "decode_s": decode_s,
-        "total_s": prefill_s + decode_s,
-    }
+from .records import counters
+from .types import GenerationResult
 
 
 def summarize(result: GenerationResult, prefill_s: float, decode_s: float) -> dict:

@@ -2,19 +2,21 @@
 from __future__ import annotations
 
 from specdecode.analysis.synthetic import make_record
-from specdecode.bench.schema import validate_record
+from specdecode.records import counters as record_counters
+from specdecode.records import median_repetition, validate_record
 
 
 def counters(new_tokens, prefill_s, decode_s, *, cycles, target_s, target_calls=None,
              draft_s=0.0, draft_calls=0, drafted=0, accepted=0, acc_pos=(), reached_pos=(),
              tau_hist=None):
-    return {"new_tokens": new_tokens, "target_calls": cycles if target_calls is None
-            else target_calls, "draft_calls": draft_calls, "cycles": cycles,
-            "drafted": drafted, "accepted": accepted,
-            "accepted_per_position": list(acc_pos), "reached_per_position": list(reached_pos),
-            "tau_hist": tau_hist or [0, cycles], "recovered": 0, "bonus": 0,
-            "draft_s": draft_s, "target_s": target_s, "overhead_s": 0.0,
-            "prefill_s": prefill_s, "decode_s": decode_s, "total_s": prefill_s + decode_s}
+    """Hand-set counters in the shape of records.counters (which fills every other key)."""
+    c = record_counters([], new_tokens, prefill_s, decode_s)
+    c.update({"target_calls": cycles if target_calls is None else target_calls,
+              "draft_calls": draft_calls, "cycles": cycles, "drafted": drafted,
+              "accepted": accepted, "accepted_per_position": list(acc_pos),
+              "reached_per_position": list(reached_pos), "tau_hist": tau_hist or [0, cycles],
+              "draft_s": draft_s, "target_s": target_s})
+    return c
 
 
 def rec(method, proposer, prompt, ctr, ids, *, suite="code", exact=True, error=None,
@@ -50,3 +52,16 @@ def known_run():
         rec("spec", "draft", "p2", None, [], error="RuntimeError: out of memory"),
     ]
     return base + spec
+
+
+def with_repeats(r, totals, prefill_s=0.1):
+    """`r` timed by several repetitions, as the bench worker writes it: every repetition's
+    {new_tokens, prefill_s, decode_s, total_s} in `repeats` (total_s from `totals`) and the
+    counters' times those of the median repetition (records.median_repetition)."""
+    n = r["counters"]["new_tokens"]
+    r["repeats"] = [{"new_tokens": n, "prefill_s": prefill_s, "decode_s": t - prefill_s,
+                     "total_s": t} for t in totals]
+    kept = r["repeats"][median_repetition(r["repeats"])]
+    r["counters"].update({k: kept[k] for k in ("prefill_s", "decode_s", "total_s")})
+    assert validate_record(r) == [], validate_record(r)
+    return r

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from specdecode.analysis.synthetic import SynthConfig, synthetic_run, write_run
-from specdecode.bench.schema import validate_record
+from specdecode.records import validate_record
 from specdecode.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from analysis_fixtures import counters, rec
-from specdecode.analysis.synthetic import counters_from_trace
+from specdecode.analysis.synthetic import counters_from_trace, trace_entry
 from specdecode.analysis import AnalysisConfig, RunSet, build_summary
 from specdecode.analysis.stats import bootstrap_ratio_ci
 from specdecode.analysis.theory import (expected_tau, expected_tau_positional, fit_v_slope,
@@ -74,13 +74,11 @@ def test_drafted_efficiency_is_one_with_ngram_misses():
     N a^k) and 1000 cycles draft nothing; the per-cycle lookup costs c whatever happens."""
     k, c, n_miss = 4, 0.02, 1000
     exact_j = [1250, 750, 450, 270, 405]            # N = 5^5, a = 3/5
-    trace = [{"k": k, "drafted": 0, "accepted": 0, "emitted": 1}] * n_miss
-    trace += [{"k": k, "drafted": k, "accepted": j, "emitted": j + 1}
-              for j, n in enumerate(exact_j) for _ in range(n)]
-    trace = [dict(t, draft_s=c * T1, target_s=T1 * (1 + SLOPE * t["drafted"]), overhead_s=0.0,
-                  token_index=i) for i, t in enumerate(trace)]
+    shapes = [(0, 0)] * n_miss + [(k, j) for j, n in enumerate(exact_j) for _ in range(n)]
+    trace = [trace_entry(k, d, j, token_index=i, draft_s=c * T1, target_s=T1 * (1 + SLOPE * d),
+                         draft_calls=0) for i, (d, j) in enumerate(shapes)]
     new_tokens = 1 + sum(t["emitted"] for t in trace)
-    ctr = counters_from_trace(trace, new_tokens, 0.5, draft_calls=0)
+    ctr = counters_from_trace(trace, new_tokens, 0.5)
     method = rec("ngram", "ngram", "p0", ctr, [1])
     method["trace"] = trace
     base = ideal_records(3, 5, 4, c, True)[0]

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from specdecode.bench.config import load_config
-from specdecode.bench.records import repair
+from specdecode.bench.runfile import repair
 from specdecode.bench.runner import model_identities, plan, run_bench
-from specdecode.bench.schema import validate_record
+from specdecode.records import SCHEMA_VERSION, TIMING_KEYS, median_repetition, validate_record
 from specdecode.cli import main
 
 FAST = ["n_prompts=2", "max_new_tokens=12", "warmup_tokens=2", "suites=[code, math]"]
@@ -42,6 +42,19 @@ def test_records_are_valid_and_complete(local_run):
         assert validate_record(r) == [], r["method"]
         assert r["status"] == "ok", r["error"]
         assert r["counters"]["total_s"] >= r["counters"]["decode_s"] > 0
+        assert r["schema_version"] == SCHEMA_VERSION
+    # records (and keys) name every model besides the target that a method used
+    models = {r["method"]: {role: m["name"] for role, m in r["models"].items()} for r in records}
+    assert models["target-only"] == models["ngram-k4"] == models["hf-greedy"] == {}
+    assert models["draft-k4"] == models["hf-assisted-k4"] == {"draft": "zoo:tiny-draft"}
+    assert models["eagle-k4"] == {"draft": "zoo:tiny-eagle"}
+    for r in records:
+        if r["method_config"]["kind"] == "loop":   # v2 traces: outcomes, intervals, timeline
+            assert r["prefill_intervals"] and r["prefill_intervals"][0][1] >= 0
+            for c in r["trace"]:
+                assert len(c["outcomes"]) in (c["accepted"], c["accepted"] + 1)
+                assert c["emitted"] == len(c["tokens"]) and c["positions"] is None
+                assert all(c["start"] <= s <= e <= c["end"] for _, s, e in c["intervals"])
     manifest = json.loads(out.with_name("run.manifest.json").read_text())
     assert {"git_sha", "packages", "hardware", "torch_threads", "config"} <= set(manifest)
 
@@ -109,8 +122,9 @@ BAD_CONFIGS = {
     "empty grid": (["--set", "seeds=[]"], "seeds: the grid is empty"),
     "no methods": (["--set", "methods={}"], "methods: the grid is empty"),
     "unknown proposer": (["--set", "methods.draft-k4.proposer=magic"], "Unknown proposer 'magic'. Available:"),
-    "unknown peer": (["--set", "methods.hf-greedy.peer=vllm"], "unknown peer 'vllm'. Allowed: hf-greedy"),
+    "unknown peer": (["--set", "methods.hf-greedy.peer=vllm"], "Unknown peer 'vllm'. Available: hf-assisted"),
     "bad method key": (["--set", "methods.draft-k4.kk=3"], "methods.draft-k4: unknown key 'kk'. Allowed:"),
+    "repeats out of range": (["--set", "repeats=0"], "repeats must be between 1 and 20 (got 0)"),
 }
 
 
@@ -147,3 +161,41 @@ def test_ray_executor_matches_local(local_run, tmp_path):
     local = {r["key"]: r["output_ids"] for r in read(out)}
     remote = {r["key"]: r["output_ids"] for r in read(ray_out)}
     assert remote == local  # same keys, same T=0 tokens
+
+
+def test_repeats_interleave_methods_and_keep_every_timing(tmp_path, monkeypatch):
+    """repeats: 2 -> per prompt, repetition 1 of every method then repetition 2; no record
+    of a prompt is written before all its repetitions are done; each record keeps both
+    timings and the counters of the median repetition."""
+    from specdecode.bench.worker import Worker
+
+    methods = ["target-only", "draft-k4", "hf-greedy"]
+    cfg = load_config("smoke", FAST + ["repeats=2", "n_prompts=1"], methods)
+    out = tmp_path / "rep.jsonl"
+    calls, real = [], Worker._generate
+
+    def spy(self, item, max_new_tokens):
+        if max_new_tokens == cfg.max_new_tokens:   # a timed generation, not a warm-up
+            lines = len(out.read_text().splitlines()) if out.exists() else 0
+            calls.append((item.prompt_key, item.method, lines))
+        return real(self, item, max_new_tokens)
+
+    monkeypatch.setattr(Worker, "_generate", spy)
+    outcome = run_bench(cfg, out, progress=False)
+    records = read(out)
+    assert outcome.errors == 0 and outcome.written == len(records) == 2 * len(methods)
+    prompts = list(dict.fromkeys(key for key, _, _ in calls))
+    assert len(prompts) == 2 and len(calls) == 2 * 2 * len(methods)
+    for g, prompt in enumerate(prompts):
+        mine = [(m, lines) for key, m, lines in calls if key == prompt]
+        assert [m for m, _ in mine] == methods * 2
+        assert {lines for _, lines in mine} == {g * len(methods)}
+    for r in records:
+        assert validate_record(r) == [] and r["status"] == "ok", r["error"]
+        reps = r["repeats"]
+        assert len(reps) == 2 and all(x["new_tokens"] == r["counters"]["new_tokens"] for x in reps)
+        kept = reps[median_repetition(reps)]
+        assert all(r["counters"][k] == kept[k] for k in TIMING_KEYS)
+    assert outcome.mismatches == []
+    again = run_bench(cfg, out, progress=False)       # resume: every item is complete
+    assert again.written == 0 and again.skipped == again.planned

@@ -4,8 +4,9 @@
     runs = load_runs(["runs/RUN.jsonl"])
     summary = write_report(runs, Path("runs/RUN.report"))   # summary.json, report.md, PNGs
 
-Every figure is computed in summary.py (definitions in summary.DEFINITIONS); renderers
-(render_md, render_term, plots) only format it.
+Figures are computed from the records by summary.py (definitions in summary.DEFINITIONS),
+metrics.py, theory.py and ratios.py (the goal ratios); renderers (render_md, render_term,
+plots) only format them.
 """
 from .config import AnalysisConfig
 from .load import RunSet, load_runs

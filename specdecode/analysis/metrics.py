@@ -4,6 +4,9 @@ Every function returns None when a needed counter is null (peers such as hf-* do
 instrument their internals) or when there is nothing to divide by; the report shows "—".
 Definitions (also written into every report):
   decode tokens  new_tokens - 1 (the first new token comes from prefill)
+  item time      prefill_s / decode_s / total_s of an item: the median over its repetitions
+                 (record field `repeats`; the mean of the two middle ones for an even
+                 count), the counters' value when it has none (one repetition)
   tau            sum(decode tokens) / sum(cycles)  (cycles = target calls in the shared loop;
                  falls back to target_calls for records without a cycle count)
   alpha          sum_i accepted_per_position[i] / sum_i reached_per_position[i]
@@ -11,20 +14,42 @@ Definitions (also written into every report):
 """
 from __future__ import annotations
 
+import statistics
 from typing import Any, Iterable
 
 Record = dict[str, Any]
+TIMINGS = ("prefill_s", "decode_s", "total_s")   # the fields that repetitions time
 
 
 def counter_sum(records: Iterable[Record], name: str) -> float | None:
-    """Sum of one counter; None if any record has it null or there are no records."""
+    """Sum of one counter; None if any record has it null or there are no records.
+    Timing fields are item times (the median over repetitions)."""
     total, seen = 0.0, False
     for rec in records:
-        value = rec["counters"][name]
+        value = timing(rec, name) if name in TIMINGS else rec["counters"][name]
         if value is None:
             return None
         total, seen = total + value, True
     return total if seen else None
+
+
+def repeat_times(rec: Record, name: str = "total_s") -> list[float]:
+    """One timing field of every repetition of the item, in run order ([counters] when the
+    record has no `repeats`)."""
+    reps = rec.get("repeats")
+    return [r[name] for r in reps] if reps else [rec["counters"][name]]
+
+
+def timing(rec: Record, name: str) -> float:
+    """The item's time for one timing field: the median over its repetitions."""
+    return float(statistics.median(repeat_times(rec, name)))
+
+
+def cv(values: list[float]) -> float | None:
+    """Coefficient of variation: sample standard deviation / mean (None below 2 values)."""
+    if len(values) < 2 or statistics.fmean(values) == 0:
+        return None
+    return statistics.stdev(values) / statistics.fmean(values)
 
 
 def ratio(num: float | None, den: float | None) -> float | None:
@@ -38,12 +63,12 @@ def decode_tokens(rec: Record) -> int:
 
 
 def tokens_per_s(records: list[Record]) -> float | None:
-    """End to end: sum(new_tokens) / sum(total_s)."""
+    """End to end: sum(new_tokens) / sum(item total_s)."""
     return ratio(counter_sum(records, "new_tokens"), counter_sum(records, "total_s"))
 
 
 def decode_tokens_per_s(records: list[Record]) -> float | None:
-    """Decode phase only: sum(new_tokens - 1) / sum(decode_s)."""
+    """Decode phase only: sum(new_tokens - 1) / sum(item decode_s)."""
     return ratio(sum(map(decode_tokens, records)), counter_sum(records, "decode_s"))
 
 
@@ -139,12 +164,12 @@ def tau_hist(records: list[Record]) -> list[int] | None:
 
 
 def ttfts(records: list[Record]) -> list[float]:
-    return [rec["counters"]["prefill_s"] for rec in records]
+    return [timing(rec, "prefill_s") for rec in records]
 
 
 def tpots(records: list[Record]) -> list[float]:
-    """decode_s / (new_tokens - 1) per record with at least 2 new tokens."""
-    return [rec["counters"]["decode_s"] / decode_tokens(rec) for rec in records
+    """Item decode_s / (new_tokens - 1) per record with at least 2 new tokens."""
+    return [timing(rec, "decode_s") / decode_tokens(rec) for rec in records
             if decode_tokens(rec) > 0]
 
 
@@ -160,3 +185,36 @@ def verify_time_by_k(records: list[Record]) -> dict[int, tuple[float, int]]:
             s, n = out.get(cyc["drafted"], (0.0, 0))
             out[cyc["drafted"]] = (s + cyc["target_s"], n + 1)
     return dict(sorted(out.items()))
+
+
+POSITION_FIELDS = ("entropy_q", "entropy_p", "kl_qp", "p_x", "q_x")
+
+
+def _position_row(position: int | str, stats: list[tuple[dict, bool]]) -> dict[str, Any]:
+    row: dict[str, Any] = {"position": position, "n": len(stats)}
+    for name in POSITION_FIELDS:
+        vals = [s[name] for s, _ in stats if s[name] is not None]
+        row[name] = sum(vals) / len(vals) if vals else None
+    row["rejection_rate"] = ratio(sum(not ok for _, ok in stats), len(stats))
+    return row
+
+
+def position_stats(records: list[Record]) -> list[dict[str, Any]] | None:
+    """Per checked draft position (1-based) and pooled ("all"): the number of checked
+    positions n, the mean of each PositionStat field over them (nulls skipped) and the
+    rejection rate. From v2 traces that carry `positions`; None when no cycle does."""
+    by_pos: dict[int, list[tuple[dict, bool]]] = {}
+    seen = False
+    for rec in records:
+        for cyc in rec["trace"] or []:
+            if cyc.get("positions") is None:
+                continue
+            seen = True
+            for i, (stat, ok) in enumerate(zip(cyc["positions"], cyc["outcomes"])):
+                by_pos.setdefault(i + 1, []).append((stat, ok))
+    if not seen:
+        return None
+    rows = [_position_row(i, by_pos[i]) for i in sorted(by_pos)]
+    if rows:
+        rows.append(_position_row("all", [x for i in sorted(by_pos) for x in by_pos[i]]))
+    return rows

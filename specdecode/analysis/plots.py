@@ -60,9 +60,16 @@ def _bars(ax, rows: list[dict], suites: list[str], methods: list[str]) -> None:
     ax.grid(axis="y", alpha=0.3)
 
 
-def speedup_bars(cells: list[dict], path: Path) -> bool:
+def _pooled_floor(spread: dict | None, t: float) -> float | None:
+    """The baseline's pooled noise floor at temperature t (analysis.spread)."""
+    rows = [r for r in (spread or {}).get("rows", []) if r["temperature"] == t]
+    pooled = [r for r in rows if r["suite"] == ALL_SUITES] or rows[:1]
+    return pooled[0]["noise_floor"] if pooled else None
+
+
+def speedup_bars(cells: list[dict], path: Path, spread: dict | None = None) -> bool:
     """Grouped bars: end-to-end speedup per suite per method with the bootstrap CI; one
-    panel per temperature."""
+    panel per temperature; a grey band 1 +- the baseline's pooled noise floor."""
     rows = [c for c in cells if not c["is_baseline"] and c["speedup"] is not None]
     if not rows:
         return False
@@ -75,6 +82,10 @@ def speedup_bars(cells: list[dict], path: Path) -> bool:
                              sharey=True, constrained_layout=True)
     for ax, t in zip(axes[:, 0], temps):
         _bars(ax, [c for c in rows if c["temperature"] == t], suites, methods)
+        floor = _pooled_floor(spread, t)
+        if floor:
+            ax.axhspan(1.0 - floor, 1.0 + floor, color="gray", alpha=0.2, lw=0,
+                       label=f"baseline spread (±{100 * floor:.1f}%)")
         ax.set_title(f"temperature {t:g}" if len(temps) > 1 else "", fontsize="medium")
     axes[-1, 0].set_xlabel("suite")
     axes[0, 0].legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -239,7 +250,7 @@ def write_plots(summary: dict[str, Any], records: list[dict],
                 out: Path) -> list[tuple[str, str]]:
     """Write every plot that has data; returns (file name, title) pairs."""
     cells = summary["cells"]
-    jobs = [("speedup.png", "Speedup per suite", lambda p: speedup_bars(cells, p)),
+    jobs = [("speedup.png", "Speedup per suite", lambda p: speedup_bars(cells, p, summary.get("spread"))),
             ("acceptance.png", "Per-position acceptance", lambda p: acceptance_curves(cells, p)),
             ("tau_hist.png", "Tokens per cycle (tau)", lambda p: tau_histograms(cells, p)),
             ("predicted.png", "Measured vs predicted speedup",

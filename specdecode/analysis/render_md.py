@@ -20,7 +20,7 @@ def _suite(cell: dict) -> str:
 
 def headline_rows(cells: list[dict]) -> list[list[str]]:
     return [[c["method"], _suite(c), F.temperature(c["temperature"]),
-             f"{c['n_ok']} / {c['n_err']}", F.num(c["tokens_per_s"], 1), F.speedup_ci(c),
+             f"{c['n_ok']} / {c['n_err']}", F.num(c["tokens_per_s"], 1), speedup_text(c),
              F.num(c["median_prompt_speedup"]), F.num(c["decode_speedup"]), F.num(c["tau"]),
              F.num(c["alpha"], 3), F.c_value(c), F.num(c["v"]), F.num(c["predicted_speedup"]),
              F.num(c["efficiency"]), f"{F.ms(c['ttft_median'])} / {F.ms(c['ttft_p90'])}",
@@ -34,12 +34,96 @@ def _inputs(s: Summary) -> str:
              f"{inp['superseded']})",
              f"- baseline (proposer 'none'): `{s['baseline']}`" if s["baseline"] else
              "- baseline: **none found** (no method with proposer 'none'): no speedups"]
+    versions = inp.get("schema_versions") or {}
+    if versions:
+        lines.append("- record schema: " + ", ".join(f"v{v}: {n} lines" for v, n in versions.items())
+                     + ("" if set(versions) <= {"2"} else
+                        " (older versions upgraded on read; what they did not record is "
+                        "shown as not recorded)"))
     for path, man in inp["manifests"].items():
         if man:
             keys = ("git_sha", "hardware", "torch_threads", "created")
             info = ", ".join(f"{k}: {man[k]}" for k in keys if k in man)
             lines.append(f"- manifest of `{path}`: {info}")
     return "\n".join(lines)
+
+
+NOISE_MARK = "‡"
+
+
+def speedup_text(cell: dict) -> str:
+    """The speedup with its CI, marked when the effect it claims is within the noise."""
+    return F.speedup_ci(cell) + (f" {NOISE_MARK}" if cell.get("within_noise") else "")
+
+
+def _ratio_ci(value: float | None, ci: list | None) -> str:
+    if value is None:
+        return F.DASH
+    return f"{value:.3f}x" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
+
+
+def _floor(x: float | None) -> str:
+    return F.DASH if x is None else f"±{F.pct(x)}"
+
+
+def spread_rows(spread: dict, markdown: bool = True) -> list[list[str]]:
+    return [[_suite(r) if markdown else r["suite"], F.temperature(r["temperature"]),
+             f"{r['n_items']} x {r['repeats']}",
+             f"{F.pct(r['cv_median'])} / {F.pct(r['cv_max'])}",
+             _ratio_ci(r["self_speedup"], r["self_ci"]),
+             _ratio_ci(r["vs_reference"], r["vs_reference_ci"])
+             + (f" ({r['n_reference']})" if r["vs_reference"] is not None else ""),
+             _floor(r["noise_floor"])]
+            for r in spread["rows"]]
+
+
+SPREAD_HEADERS = ["suite", "T", "items x repeats", "CV median / max", "baseline vs itself",
+                  "baseline vs hf-greedy (n)", "noise floor"]
+
+
+def noise_verdict(spread: dict | None) -> str | None:
+    """One line on the noise flag; None when there is nothing to say."""
+    if not spread or spread["noisy"] is None:
+        return None
+    small = spread["smallest_claim"]
+    if not spread["noisy"]:
+        if small is None:
+            return ("no claimed effect to check (every speedup CI includes 1.00x, or its "
+                    "suite's spread was not measured)")
+        return (f"the smallest claimed effect, {small['method']} ({small['suite']}) "
+                f"{small['speedup']:.2f}x, is larger than the baseline's spread there "
+                f"({_floor(small['noise_floor'])})")
+    worst = ", ".join(f"{w['method']} ({w['suite']}) {w['speedup']:.2f}x vs "
+                      f"{_floor(w['noise_floor'])}" for w in spread["within_noise"])
+    return (f"NOISY RUN: the baseline's own spread is larger than {len(spread['within_noise'])} "
+            f"effect(s) this report claims: {worst}")
+
+
+def _noise_warning(spread: dict | None) -> str:
+    if not spread or not spread["noisy"]:
+        return ""
+    return (f"> **WARNING: {noise_verdict(spread)}.** Those speedups are marked {NOISE_MARK}; "
+            "rerun with more `repeats` and prompts on an idle machine (see Spread).\n")
+
+
+def _spread(spread: dict | None) -> str:
+    if not spread:
+        return "No baseline: no spread.\n"
+    ref = spread["reference"]
+    text = ("How far the baseline moves when nothing changes. CV: per item, stdev / mean of "
+            "its repetitions' total time. Baseline vs itself: tokens/s of its repetition 1 "
+            "over repetition 2, aggregated and bootstrapped like a speedup. Baseline vs "
+            + (f"`{ref}`" if ref else "hf-greedy (not in this run)")
+            + ": the same greedy computation through transformers' loop, on items with "
+            "identical tokens. Noise floor: the largest |x - 1| of those two and their CI "
+            f"ends. A speedup whose CI excludes 1.00x but whose |speedup - 1| is below the "
+            f"floor is marked {NOISE_MARK} in the headline.\n\n"
+            + F.md_table(SPREAD_HEADERS, spread_rows(spread), 2) + "\n")
+    verdict = noise_verdict(spread)
+    if verdict is None:
+        verdict = ("spread not measured: one repetition per item and no hf-greedy run "
+                   "(set repeats: 2 or more)")
+    return text + f"\nVerdict: {verdict}.\n"
 
 
 def _warnings(cells: list[dict]) -> str:
@@ -129,8 +213,38 @@ def _rejection(cells: list[dict]) -> str:
               "so these are conditional rates.\n\n"
             + F.md_table(["method", "suite", "rejection @0 (n)", f"rejection @>={late} (n)",
                           "z", "p"], pos_rows, 2) + "\n\n"
-            + "**By token frequency**: not available: schema v1 records do not store the token "
-              "ids at rejections (follow-up: add them to the cycle trace).\n")
+            + "**By token frequency**: not analysed yet (v2 traces store the committed tokens "
+              "and, with position_stats: true, the drafted and the target's token at every "
+              "checked position).\n")
+
+
+POSITION_HEADERS = ["method", "suite", "position", "n", "H(q)", "H(p)", "KL(q||p)", "p(x)",
+                    "q(x)", "rejection"]
+NOT_RECORDED = "not recorded (run with position_stats: true)"
+
+
+def position_rows(cells: list[dict], markdown: bool = True) -> list[list[str]]:
+    return [[c["method"], _suite(c) if markdown else c["suite"], str(r["position"]), str(r["n"]), F.num(r["entropy_q"], 3),
+             F.num(r["entropy_p"], 3), F.num(r["kl_qp"], 3), F.num(r["p_x"], 3),
+             F.num(r["q_x"], 3), F.pct(r["rejection_rate"])]
+            for c in cells for r in c.get("position_stats") or []]
+
+
+def _positions(cells: list[dict]) -> str:
+    spec = [c for c in cells if c["alpha"] is not None]
+    if not spec:
+        return "No instrumented speculative method.\n"
+    have = [c for c in spec if c.get("position_stats")]
+    missing = [f"{c['method']} ({_suite(c)})" for c in spec if not c.get("position_stats")]
+    if not have:
+        return f"Per-position statistics: {NOT_RECORDED}.\n"
+    text = ("Means over the checked draft positions (1 = the first drafted token; 'all' = "
+            "pooled). x is the drafted token; H in nats; p and q at temperature 1. Later "
+            "positions are reached only after earlier accepts.\n\n"
+            + F.md_table(POSITION_HEADERS, position_rows(have), 2) + "\n")
+    if missing:
+        text += f"\nPer-position statistics {NOT_RECORDED} for: {', '.join(missing)}.\n"
+    return text
 
 
 def _plots(plots: list[tuple[str, str]]) -> str:
@@ -146,16 +260,21 @@ def render_markdown(s: Summary, plots: list[tuple[str, str]]) -> str:
     cells = s["cells"]
     parts = [
         "# specdecode report\n", _inputs(s) + "\n", _warnings(cells),
+        _noise_warning(s.get("spread")),
         "## Headline\n",
-        "Speedups are vs the baseline on shared items; † = c per cycle (draft-free "
-        "proposer). Efficiency = decode speedup / predicted. Definitions at the end.\n",
+        "Speedups are vs the baseline on shared items, each item timed by the median of "
+        "its repetitions; † = c per cycle (draft-free proposer); "
+        f"{NOISE_MARK} = an effect smaller than the baseline's own spread (see Spread). "
+        "Efficiency = decode speedup / predicted. Definitions at the end.\n",
         F.md_table(HEADLINE, headline_rows(cells), 3) + "\n",
         render_ratios_md(s.get("ratios") or []),
+        "## Spread (timing noise)\n", _spread(s.get("spread")),
         "## Errors\n", _errors(cells),
         "## Mechanics vs theory (Leviathan)\n", _mechanics(cells),
         "## Verify cost v(k) from traces\n", _v_by_k(s["v_by_k"]),
         "## Projected speedup\n", _projection(s["projection"]),
         "## Rejection analysis\n", _rejection(cells),
+        "## Per-position statistics\n", _positions(cells),
         "## Plots\n", _plots(plots),
         "## Definitions\n", _definitions(s),
     ]

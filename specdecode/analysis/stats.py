@@ -52,3 +52,25 @@ def quantile(values: Sequence[float], q: float) -> float | None:
     if len(values) == 0:
         return None
     return float(np.quantile(np.asarray(values, dtype=float), q))
+
+
+def paired_ratio(rows, n_boot: int = 1000, level: float = 0.95,
+                 seed: int = 0) -> tuple[float, tuple[float, float] | None]:
+    """ratio_of_rates and its bootstrap CI from per-item rows (unit, tok_m, time_m, tok_b,
+    time_b): the items of one unit (e.g. a prompt, all its seeds) are summed and resampled
+    together. rows must not be empty."""
+    units: dict = {}
+    for unit, *values in rows:
+        u = units.setdefault(unit, [0.0, 0.0, 0.0, 0.0])
+        for i, v in enumerate(values):
+            u[i] += v
+    cols = [list(c) for c in zip(*units.values())]
+    ci = bootstrap_ratio_ci(*cols, n_boot=n_boot, level=level, seed=seed)
+    return float(ratio_of_rates(*cols)), ci
+
+
+def reach(value: float | None, ci: Sequence[float] | None) -> float | None:
+    """How far from 1.0 a ratio and its CI go: max |x - 1| over the value and both ends."""
+    if value is None:
+        return None
+    return max(abs(x - 1.0) for x in [value, *(ci or ())])

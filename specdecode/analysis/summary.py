@@ -14,8 +14,10 @@ from . import metrics as M
 from .cells import (ALL_SUITES, CellKey, cell_keys, find_baseline, pair_up,
                     pick_trace_item, select)
 from .config import AnalysisConfig
+from .exactness import is_checked, mismatches
 from .load import RunSet
-from .stats import bootstrap_ratio_ci, quantile, ratio_of_rates, two_proportion_z
+from .spread import spread
+from .stats import paired_ratio, quantile, two_proportion_z
 from .theory import (expected_tau, expected_tau_mixture, expected_tau_positional,
                      fit_v_slope, predicted_speedup)
 from .theory import projection_grid
@@ -23,6 +25,10 @@ from .theory import projection_grid
 SUMMARY_FORMAT = "specdecode.analysis.summary/1"
 
 DEFINITIONS = {
+    "item_time": "an item's prefill_s, decode_s and total_s are the median over its "
+                 "repetitions (bench repeats: r, run interleaved with the other methods of "
+                 "the prompt; the mean of the two middle ones for even r); every time "
+                 "below is an item time",
     "tokens_per_s": "sum(new_tokens) / sum(total_s) over the ok records of the cell "
                     "(end to end: prefill + decode)",
     "speedup": "aggregate speedup: total tokens over total time of the method divided by the "
@@ -71,9 +77,28 @@ DEFINITIONS = {
               "token verify call) over the baseline's target_s / target_calls",
     "projection": "predicted speedup over alpha x k with the main method's c and "
                   "v(k) = 1 + slope * k (weighted least squares through v(0) = 1)",
+    "position_stats": "per checked draft position i = 1..k and pooled ('all'), from traces "
+                      "recorded with position_stats: true: n checked positions, means of "
+                      "H(q) and H(p) (entropies of the draft's and the target's distributions "
+                      "at temperature 1, nats), KL(q || p), p(x) and q(x) (the target's and "
+                      "the draft's probability of the drafted token x), and the rejection "
+                      "rate at that position",
     "position_test": "rejection rate at draft position 0 vs positions >= late_from, pooled "
                      "two-proportion z-test; later positions are reached only after earlier "
                      "accepts, so this compares conditional rates",
+    "baseline_cv": "spread: per baseline item, stdev / mean of total_s over its repetitions; "
+                   "median (max) over items",
+    "self_speedup": "spread: the baseline against itself, tokens/s of its repetition 1 over "
+                    "its repetition 2 on the same items, with the speedup's bootstrap CI "
+                    "(should read 1.00x)",
+    "vs_reference": "spread: our target-only loop's tokens/s over the hf-greedy peer's on the "
+                    "items where both produced the same tokens (should read 1.00x)",
+    "noise_floor": "per (suite, T): the larger of max |x - 1| over self_speedup and its CI "
+                   "ends and over vs_reference and its CI ends (the pooled floor when a "
+                   "suite has none): how far from 1.00x a comparison with no effect lands",
+    "noisy": "a claimed effect (a speedup whose CI excludes 1, other than the baseline and "
+             "hf-greedy) with |speedup - 1| < its noise_floor is within noise (marked in "
+             "the headline); the run is flagged noisy when any claimed effect is",
 }
 
 
@@ -119,25 +144,22 @@ class CellSummary:
     tpot_median: float | None = None
     exact_t0: dict[str, Any] | None = None
     position_test: dict[str, Any] | None = None
+    position_stats: list[dict[str, Any]] | None = None
+    noise_floor: float | None = None    # the baseline's spread in this (suite, T): spread.py
+    within_noise: bool | None = None   # a claimed effect (CI excludes 1) smaller than noise_floor
 
 
 def _speed(cell: CellSummary, pairs, cfg: AnalysisConfig) -> None:
-    """Paired speed figures vs the baseline (aggregate, CI, median ratio, decode)."""
+    """Paired speed figures vs the baseline (aggregate, CI, median ratio, decode); every
+    time is the item's median over its repetitions (metrics.timing)."""
     cell.n_pairs = len(pairs)
     if not pairs:
         return
     ms, bs = [m for m, _ in pairs], [b for _, b in pairs]
-    col = lambda recs, name: [r["counters"][name] for r in recs]  # noqa: E731
-    cell.speedup = float(ratio_of_rates(col(ms, "new_tokens"), col(ms, "total_s"),
-                                        col(bs, "new_tokens"), col(bs, "total_s")))
-    units: dict[tuple[str, str], list[float]] = {}
-    for m, b in pairs:  # unit = (suite, prompt): all its seeds travel together
-        u = units.setdefault((m["suite"], m["prompt_id"]), [0.0, 0.0, 0.0, 0.0])
-        for i, (rec, name) in enumerate([(m, "new_tokens"), (m, "total_s"),
-                                         (b, "new_tokens"), (b, "total_s")]):
-            u[i] += rec["counters"][name]
-    ci = bootstrap_ratio_ci(*zip(*units.values()), n_boot=cfg.n_boot, level=cfg.ci_level,
-                            seed=cfg.seed)
+    rows = [((m["suite"], m["prompt_id"]),   # unit = (suite, prompt): its seeds travel together
+             m["counters"]["new_tokens"], M.timing(m, "total_s"),
+             b["counters"]["new_tokens"], M.timing(b, "total_s")) for m, b in pairs]
+    cell.speedup, ci = paired_ratio(rows, cfg.n_boot, cfg.ci_level, cfg.seed)
     cell.speedup_ci = list(ci) if ci else None
     per_item = [M.ratio(M.tokens_per_s([m]), M.tokens_per_s([b])) for m, b in pairs]
     per_item = [r for r in per_item if r is not None]
@@ -151,6 +173,7 @@ def _mechanics(cell: CellSummary, ok: list[dict], cfg: AnalysisConfig) -> None:
     cell.rejection_rate = None if cell.alpha is None else 1.0 - cell.alpha
     cell.tau_hist, cell.k_mean = M.tau_hist(ok), M.mean_k(ok)
     cell.drafted_per_cycle = M.ratio(M.counter_sum(ok, "drafted"), M.counter_sum(ok, "cycles"))
+    cell.position_stats = M.position_stats(ok)
     counts = M.position_counts(ok)
     if counts is None or not counts[1] or counts[1][0] == 0:
         return
@@ -199,9 +222,9 @@ def _theory_drafted(cell: CellSummary, lengths: list[tuple[float, int]] | None) 
 
 
 def _exactness(cell: CellSummary, pairs) -> None:
-    if not cell.exact or cell.temperature != 0 or cell.is_baseline or not pairs:
+    if not is_checked(cell.exact, cell.temperature, cell.is_baseline) or not pairs:
         return
-    bad = sum(m["output_ids"] != b["output_ids"] for m, b in pairs)
+    bad = len(mismatches(pairs))
     cell.exact_t0 = {"status": "yes" if bad == 0 else "NO", "n": len(pairs), "mismatched": bad}
 
 
@@ -288,15 +311,18 @@ def build_summary(runset: RunSet, cfg: AnalysisConfig, baseline_name: str | None
     records = runset.records
     baseline = find_baseline(records, baseline_name)
     cells = [summarize_cell(records, key, baseline, cfg) for key in cell_keys(records)]
+    noise = spread(records, cells, baseline, cfg)   # sets noise_floor / within_noise on cells
     vk = v_by_k(records, baseline)
     return {
         "format": SUMMARY_FORMAT,
         "inputs": {"paths": runset.paths, "n_records": len(records),
-                   "superseded": runset.superseded, "manifests": runset.manifests},
+                   "superseded": runset.superseded, "manifests": runset.manifests,
+                   "schema_versions": {str(v): n for v, n in runset.versions.items()}},
         "config": asdict(cfg),
         "baseline": baseline,
         "definitions": DEFINITIONS,
         "cells": [asdict(c) for c in cells],
+        "spread": noise,
         "v_by_k": vk,
         "projection": projection(cells, vk, cfg),
         "trace_item": pick_trace_item(records, cfg.trace_prompt),

@@ -1,4 +1,4 @@
-"""Leviathan et al. (2211.17192) predictions, in the notation of METHODS.md "Theory".
+"""Leviathan et al. (2211.17192) predictions, in the notation of docs/theory.md "Theory".
 
 E[tau] = (1 - alpha^(k+1)) / (1 - alpha)           iid acceptance, bonus included
 E[tau] = 1 + sum_i prod_{j<=i} alpha_j              position-dependent acceptance

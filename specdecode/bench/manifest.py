@@ -10,6 +10,8 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
+from ..records import manifest_path
+
 PACKAGES = ("specdecode", "torch", "transformers", "tokenizers", "numpy", "ray")
 
 
@@ -51,10 +53,6 @@ def hardware() -> dict:
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
     return info
-
-
-def manifest_path(run: Path) -> Path:
-    return run.with_name(run.name.removesuffix(".jsonl") + ".manifest.json")
 
 
 def write_manifest(run: Path, cfg, run_id: str, executor: str, config_name: str) -> Path:

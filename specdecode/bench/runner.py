@@ -1,13 +1,15 @@
 """The benchmark runner: methods x suites x prompts x seeds x temperatures -> JSONL.
 
 Items are ordered prompt-major, method-minor, so every method sees the machine in the
-same state for the same prompt (drift hits all methods alike). Finished keys in the
-output file are skipped, which makes any interrupted run resumable.
+same state for the same prompt (drift hits all methods alike); the items of one (suite,
+prompt, seed, temperature) go to a worker together as a Group, which interleaves their
+`repeats` repetitions (1 of every method, then 2, ...) and returns their records once
+all are done. Finished keys in the output file are skipped, which makes any interrupted
+run resumable.
 """
 from __future__ import annotations
 
 import functools
-import json
 import sys
 import time
 import uuid
@@ -16,8 +18,8 @@ from pathlib import Path
 
 from .config import BenchConfig
 from .manifest import write_manifest
-from .records import RecordWriter, item_key, open_run
-from .worker import Item, Worker, draft_identity
+from .runfile import RecordWriter, RunLock, item_key, open_run
+from .worker import Group, Item, Worker, method_models
 
 
 def model_identities(cfg: BenchConfig) -> dict:
@@ -25,15 +27,15 @@ def model_identities(cfg: BenchConfig) -> dict:
     name + weight fingerprint go into every key and record."""
     from ..models.loading import fingerprint, resolve_path
 
-    ids = {"target_path": str(resolve_path(cfg.target)), "drafts": {}}
+    ids = {"target_path": str(resolve_path(cfg.target)), "models": {}}
     ids["target"] = {"name": cfg.target, "hash": fingerprint(ids["target_path"])}
-    for m in cfg.methods:  # drafts: name -> {"path", "identity": {name, hash}}
-        name = m.draft_name(cfg.draft)
-        if name and name not in ids["drafts"]:
-            path = str(resolve_path(name))
-            ids["drafts"][name] = {"path": path, "identity": {"name": name, "hash": fingerprint(path)}}
+    for m in cfg.methods:  # every other model: id -> {"path", "identity": {name, hash}}
+        for model_id in m.model_ids(cfg.draft).values():
+            if model_id and model_id not in ids["models"]:
+                path = str(resolve_path(model_id))
+                ids["models"][model_id] = {"path": path,
+                                           "identity": {"name": model_id, "hash": fingerprint(path)}}
     return ids
-
 
 
 def plan(cfg: BenchConfig, identities: dict) -> list[Item]:
@@ -47,11 +49,25 @@ def plan(cfg: BenchConfig, identities: dict) -> list[Item]:
             for seed in cfg.seeds:
                 for temp in cfg.temperatures:
                     for m in cfg.methods:
-                        draft = draft_identity(identities, cfg, m)
+                        models = method_models(identities, cfg, m)
                         key = item_key(m.resolved(), suite.name, suite.version, prompt.id, seed, temp,
-                                       cfg.max_new_tokens, identities["target"], draft, sampling)
+                                       cfg.max_new_tokens, identities["target"], models, sampling)
                         items.append(Item(key, m.name, suite.name, suite.version, prompt.id, prompt.prompt, seed, temp))
     return items
+
+
+def group_items(items: list[Item]) -> list[Group]:
+    """The items of each (suite, prompt, seed, temperature) as one Group, in plan order."""
+    groups: dict[tuple, list[Item]] = {}
+    for it in items:
+        groups.setdefault(it.prompt_key, []).append(it)
+    return [Group(tuple(g)) for g in groups.values()]
+
+
+def _records(stream):
+    """Executors yield one list of records per Group; the writer takes them one by one."""
+    for batch in stream:
+        yield from batch
 
 
 @dataclass
@@ -63,28 +79,39 @@ class RunOutcome:
     errors: int = 0
     mismatches: list = field(default_factory=list)
     keys: frozenset = frozenset()  # every key this config plans (done before or now)
+    retried: int = 0               # items whose earlier records were all errors, run again now
+    failed: list = field(default_factory=list)  # error message of each planned item with no ok record
+    baseline: str | None = None
+    exact_checked: dict = field(default_factory=dict)  # exact method -> (T=0 items checked, its T=0 items)
 
 
 def run_bench(cfg: BenchConfig, out: Path, executor: str = "local", ray_address: str | None = None,
-              workers: int | None = None, progress: bool = True, config_name: str = "") -> RunOutcome:
-    identities = model_identities(cfg)
-    items = plan(cfg, identities)
-    done = open_run(out)
-    todo = [it for it in items if it.key not in done]
-    outcome = RunOutcome(out, len(items), len(items) - len(todo), keys=frozenset(it.key for it in items))
-    run_id = uuid.uuid4().hex[:12]
-    write_manifest(out, cfg, run_id, executor, config_name)
-    make_worker = functools.partial(Worker, cfg, run_id, identities)
-    if executor == "ray":
-        from .executors import run_ray
+              workers: int | None = None, progress: bool = True, config_name: str = "",
+              keep_errors: bool = False) -> RunOutcome:
+    """Run every planned item that `out` holds no ok record of (and, with `keep_errors`,
+    no error record either). The run file's lock is held throughout: a second bench on
+    the same file stops at once, and a file that is not a run file is refused untouched."""
+    with RunLock(out):
+        state = open_run(out)
+        identities = model_identities(cfg)
+        items = plan(cfg, identities)
+        done = state.ok | (set(state.failed) if keep_errors else set())
+        todo = [it for it in items if it.key not in done]
+        outcome = RunOutcome(out, len(items), len(items) - len(todo), keys=frozenset(it.key for it in items),
+                             retried=sum(it.key in state.failed for it in todo))
+        run_id = uuid.uuid4().hex[:12]
+        write_manifest(out, cfg, run_id, executor, config_name)
+        make_worker = functools.partial(Worker, cfg, run_id, identities)
+        if executor == "ray":
+            from .executors import run_ray
 
-        stream = run_ray(todo, make_worker, ray_address, workers, max(1, cfg.threads or 1))
-    else:
-        from .executors import run_local
+            stream = run_ray(group_items(todo), make_worker, ray_address, workers, max(1, cfg.threads or 1))
+        else:
+            from .executors import run_local
 
-        stream = run_local(todo, make_worker)
-    _consume(stream, out, outcome, len(todo), progress)
-    outcome.mismatches = exactness(out, {it.key for it in items})
+            stream = run_local(group_items(todo), make_worker)
+        _consume(_records(stream), out, outcome, len(todo), progress)
+        _close(outcome)
     return outcome
 
 
@@ -110,26 +137,48 @@ def _consume(stream, out: Path, outcome: RunOutcome, total: int, progress: bool)
         writer.close()
 
 
+def _close(outcome: RunOutcome) -> None:
+    """The closing figures over every planned item (done before or now), one record per
+    item (an ok record over earlier errors): which failed and why, and the T = 0 check."""
+    from ..analysis.cells import find_baseline
+    from ..analysis.exactness import t0_mismatches
+    from ..analysis.load import latest_per_key
+    from ..records import read_records
+
+    records = latest_per_key([r for r in read_records(outcome.path).records if r["key"] in outcome.keys])
+    outcome.failed = [r["error"] for r in records if r["status"] != "ok"]
+    outcome.mismatches = t0_mismatches(records)
+    outcome.baseline = find_baseline(records)
+    outcome.exact_checked = exact_checked(records, outcome.baseline)
+
+
 def exactness(path: Path, keys: set[str]) -> list[dict]:
-    """At T = 0 every exact method must reproduce target-only's token ids on every
-    prompt. Returns the mismatches (empty = all exact)."""
-    records = [r for r in _read(path) if r["key"] in keys and r["status"] == "ok" and r["temperature"] == 0]
-    base = {(r["suite"], r["prompt_id"], r["seed"]): r["output_ids"] for r in records
-            if r["method_config"].get("proposer") == "none"}
-    bad = []
-    for r in records:
-        ref = base.get((r["suite"], r["prompt_id"], r["seed"]))
-        if r["exact"] and ref is not None and r["output_ids"] != ref:
-            first = next((i for i, (a, b) in enumerate(zip(r["output_ids"], ref)) if a != b),
-                         min(len(ref), len(r["output_ids"])))
-            bad.append({"method": r["method"], "suite": r["suite"], "prompt_id": r["prompt_id"],
-                        "seed": r["seed"], "first_diff": first})
-    return bad
+    """The T = 0 exactness check of the analysis (analysis.exactness) over this run's
+    records: one dict per mismatched item (empty = every exact method matched on every
+    item both it and the baseline ran ok; see exact_checked for how many that was)."""
+    from ..analysis.exactness import t0_mismatches
+    from ..analysis.load import latest_per_key
+    from ..records import read_records
+
+    return t0_mismatches(latest_per_key([r for r in read_records(path).records if r["key"] in keys]))
 
 
-def _read(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+def exact_checked(records: list[dict], baseline: str | None) -> dict[str, tuple[int, int]]:
+    """method -> (T = 0 items the exactness check covered, the method's T = 0 items) for
+    every method other than the baseline whose ok records claim exactness. An item is
+    covered only where the method and the baseline both ran it ok: a failed item is not
+    evidence of exactness."""
+    from ..analysis.cells import pair_up
+
+    t0 = [r for r in records if r["temperature"] == 0]
+    base_ok = [r for r in t0 if r["method"] == baseline and r["status"] == "ok"]
+    out: dict[str, tuple[int, int]] = {}
+    for method in dict.fromkeys(r["method"] for r in t0):
+        mine = [r for r in t0 if r["method"] == method]
+        ok = [r for r in mine if r["status"] == "ok" and r["exact"]]
+        if method != baseline and (ok or any(r["exact"] for r in mine)):
+            out[method] = (len(pair_up(ok, base_ok)) if baseline else 0, len(mine))
+    return out
 
 
 def default_out(config_name: str) -> Path:

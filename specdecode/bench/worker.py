@@ -1,23 +1,30 @@
-"""A benchmark worker: owns one copy of the models and turns an Item into a record.
+"""A benchmark worker: owns one copy of the models and turns items into records.
 
 The same Worker runs in-process (local executor) or inside a Ray actor, so both
-executors produce identical records. Warm-up is stage 0 of the same measured path:
-before a method's first item, the worker runs `run_item` on that item with a short
-budget and discards the result.
+executors produce identical records. Its unit of work is a Group: the items of one
+(suite, prompt, seed, temperature), one per method. With `repeats: r` it generates
+repetition 1 of every method, then repetition 2 of every method, ... (interleaved, so slow
+drift hits all methods alike) and makes each item's record only once all its repetitions
+are done: an item is either fully recorded or re-run on resume. The record keeps every
+repetition's timings (`repeats`) and the counters of the median one (records.py).
+Warm-up is stage 0 of the same measured path: before a method's first item, the worker
+generates that item `warmup` times with a `warmup_tokens` budget through the same path
+and discards the results.
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from ..config import GenerationConfig, SamplingConfig
+from ..records import (dumps, generation_to_json, median_repetition, new_record, peer_counters,
+                       repetition)
 from .config import BenchConfig, MethodSpec
-from .schema import SCHEMA_VERSION
 
 
-def draft_identity(identities: dict, cfg: BenchConfig, spec: MethodSpec) -> dict | None:
-    name = spec.draft_name(cfg.draft)
-    return identities["drafts"][name]["identity"] if name else None
+def method_models(identities: dict, cfg: BenchConfig, spec: MethodSpec) -> dict[str, dict]:
+    """{role: {name, hash}} of every model besides the target the method uses ({} for none)."""
+    return {role: identities["models"][model_id]["identity"]
+            for role, model_id in spec.model_ids(cfg.draft).items() if model_id}
 
 
 @dataclass(frozen=True)
@@ -31,13 +38,26 @@ class Item:
     seed: int
     temperature: float
 
+    @property
+    def prompt_key(self) -> tuple:
+        """What the items of one Group share: (suite, prompt, seed, temperature)."""
+        return self.suite, self.prompt_id, self.seed, self.temperature
+
+
+@dataclass(frozen=True)
+class Group:
+    """The items of one (suite, prompt, seed, temperature), one per method, in method order:
+    the unit a worker runs (repetitions interleaved across them); one record per item."""
+
+    items: tuple[Item, ...]
+
 
 class Worker:
     def __init__(self, cfg: BenchConfig, run_id: str, identities: dict):
         self.cfg, self.run_id, self.identities = cfg, run_id, identities
         self.methods = {m.name: m for m in cfg.methods}
         self.target = None
-        self.drafts: dict = {}  # draft name -> loaded model (loaded on first use)
+        self.loaded: dict = {}  # model id -> loaded model (loaded on first use)
         self.decoders: dict = {}
         self.warm: set[str] = set()
 
@@ -55,93 +75,124 @@ class Worker:
         self.target.name = self.cfg.target
         self.target.min_rows = self.cfg.min_verify_rows
 
-    def _draft(self, spec: MethodSpec):
+    def _models(self, spec: MethodSpec) -> dict:
+        """{role: loaded model} of the method's roles besides the target."""
         from ..models import load_model
 
-        name = spec.draft_name(self.cfg.draft)
-        if name and name not in self.drafts:
-            self.drafts[name] = load_model(self.identities["drafts"][name]["path"])
-            self.drafts[name].name = name
-        return self.drafts.get(name) if name else None
+        out = {}
+        for role, model_id in spec.model_ids(self.cfg.draft).items():
+            if not model_id:
+                continue  # not given: the config check refuses that before a run
+            if model_id not in self.loaded:
+                self.loaded[model_id] = load_model(self.identities["models"][model_id]["path"])
+                self.loaded[model_id].name = model_id
+            out[role] = self.loaded[model_id]
+        return out
 
     def _decoder(self, spec: MethodSpec, sampling: SamplingConfig):
         from ..decoder import SpeculativeDecoder
 
         key = (spec.name, sampling)
         if key not in self.decoders:
-            self.decoders[key] = SpeculativeDecoder(self.target, spec.loop, sampling, self._draft(spec))
+            self.decoders[key] = SpeculativeDecoder(self.target, spec.loop, sampling,
+                                                    models=self._models(spec))
         return self.decoders[key]
 
-    # -- one item ----------------------------------------------------------------------
-    def run(self, item: Item) -> dict:
+    # -- one group of items ------------------------------------------------------------
+    def run(self, group: Group) -> list[dict]:
+        """One record per item of the group, in its order, once every repetition is done:
+        repetition 1 of every method, then repetition 2, ... An item that fails in any
+        repetition is an error record (its later repetitions are skipped)."""
         self.setup()
+        reps = self.cfg.repeats
+        generations: dict[str, list[dict]] = {it.key: [] for it in group.items}
+        failed: dict[str, str] = {}
+        for rep in range(reps):
+            for item in group.items:
+                if item.key in failed:
+                    continue
+                try:
+                    self._warm(item)
+                    generations[item.key].append(self._generate(item, self.cfg.max_new_tokens))
+                except Exception as exc:  # an item failure is a record, never a silent skip
+                    where = f"repetition {rep + 1}/{reps}: " if reps > 1 else ""
+                    failed[item.key] = where + _message(exc)
+        return [self._finish(it, generations[it.key], failed.get(it.key)) for it in group.items]
+
+    def _warm(self, item: Item) -> None:
+        """Stage 0 before a method's first item: same path, results discarded."""
+        if item.method not in self.warm:
+            for _ in range(self.cfg.warmup):
+                self._generate(item, self.cfg.warmup_tokens)
+            self.warm.add(item.method)
+
+    def _finish(self, item: Item, generations: list[dict], error: str | None) -> dict:
+        """The item's record: every repetition's timings, the median repetition's rest."""
+        if error is not None:
+            return self._record(item, None, error=error)
         try:
-            if item.method not in self.warm:
-                for _ in range(self.cfg.warmup):
-                    self._generate(item, self.cfg.warmup_tokens)  # stage 0: same path, discarded
-                self.warm.add(item.method)
-            return self._record(item, self._generate(item, self.cfg.max_new_tokens))
-        except Exception as exc:  # an item failure is a record, never a silent skip
-            msg = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
-            return self._record(item, None, error=msg)
+            reps = [repetition(g["counters"]) for g in generations]
+            record = self._record(item, generations[median_repetition(reps)], repeats=reps)
+            dumps(record)  # NaN / inf are not JSON: an error record here, not a crash of the writer
+            return record
+        except Exception as exc:
+            return self._record(item, None, error=_message(exc))
 
     def _sampling(self, item: Item) -> SamplingConfig:
         return SamplingConfig(item.temperature, self.cfg.top_k, self.cfg.top_p)
 
-    def _generate(self, item: Item, max_new_tokens: int):
+    def _generate(self, item: Item, max_new_tokens: int) -> dict:
+        """The record fields a generation fills."""
         from ..decoder import encode_prompt
-        from ..stats import COUNTER_KEYS
         from .peers import run_peer
 
         spec = self.methods[item.method]
         ids = encode_prompt(self.target, item.prompt, self.cfg.chat)
         gen_cfg = GenerationConfig(max_new_tokens=max_new_tokens, seed=item.seed)
         sampling = self._sampling(item)
+        out = {"prompt_tokens": len(ids)}
         if spec.loop is not None:
-            res = self._decoder(spec, sampling).generate(ids, gen_cfg)
-            c = {k: res.stats[k] for k in COUNTER_KEYS}
-            trace = [_cycle_dict(cy) for cy in res.cycles]
-            return ids, res.output_ids, res.finish_reason, c, trace
-        from ..decoder import eos_ids
+            decoder = self._decoder(spec, sampling)
+            res = decoder.generate(ids, gen_cfg)
+            out.update(generation_to_json(res, res.stats["prefill_s"], res.stats["decode_s"]),
+                       exact=decoder.exact)
+        else:
+            from ..decoder import eos_ids
 
-        eos = eos_ids(self.target)
-        res = run_peer(spec.peer, spec.peer_k, spec.peer_params, self.target, self._draft(spec), ids, sampling, gen_cfg, eos)
-        c = _peer_counters(len(res.output_ids), res.prefill_s, res.decode_s)
-        return ids, res.output_ids, res.finish_reason, c, None
+            res = run_peer(spec.peer, spec.peer_k, spec.peer_params, self.target, self._models(spec),
+                           ids, sampling, gen_cfg, eos_ids(self.target))
+            out.update(counters=peer_counters(len(res.output_ids), res.prefill_s, res.decode_s),
+                       trace=None, prefill_intervals=None, exact=_peer_exact(spec))
+        out.update(output_ids=res.output_ids, finish_reason=res.finish_reason,
+                   output_text=self.target.tokenizer.decode(res.output_ids, skip_special_tokens=True))
+        return out
 
-    def _record(self, item: Item, result, error: str | None = None) -> dict:
+    def _exact(self, spec: MethodSpec, item: Item) -> bool:
+        """For an error record: the configured instance's claim when it could be built."""
+        if spec.loop is None:
+            return _peer_exact(spec)
+        decoder = self.decoders.get((spec.name, self._sampling(item)))
+        return bool(decoder.exact) if decoder is not None else False
+
+    def _record(self, item: Item, fields: dict | None, error: str | None = None,
+                repeats: list[dict] | None = None) -> dict:
         spec = self.methods[item.method]
-        ids, out, reason, counters, trace = result if result else ([], [], "error", None, None)
-        return {
-            "schema_version": SCHEMA_VERSION, "key": item.key, "run_id": self.run_id,
-            "status": "error" if error else "ok", "error": error,
-            "method": item.method, "method_config": spec.resolved(), "exact": _is_exact(spec),
-            "suite": item.suite, "suite_version": item.suite_version, "prompt_id": item.prompt_id,
-            "seed": item.seed, "temperature": item.temperature, "max_new_tokens": self.cfg.max_new_tokens,
-            "target": self.identities["target"], "draft": draft_identity(self.identities, self.cfg, spec),
-            "prompt_tokens": len(ids), "output_ids": out,
-            "output_text": self.target.tokenizer.decode(out, skip_special_tokens=True) if out else "",
-            "finish_reason": reason, "counters": counters, "trace": trace,
-            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        }
+        fields = dict(fields or {})
+        exact = fields.pop("exact", None)
+        return new_record(
+            key=item.key, run_id=self.run_id, method=item.method, method_config=spec.resolved(),
+            exact=self._exact(spec, item) if exact is None else bool(exact),
+            suite=item.suite, suite_version=item.suite_version, prompt_id=item.prompt_id,
+            seed=item.seed, temperature=item.temperature, max_new_tokens=self.cfg.max_new_tokens,
+            target=self.identities["target"], models=method_models(self.identities, self.cfg, spec),
+            repeats=repeats, error=error, **fields)
 
 
-def _is_exact(spec: MethodSpec) -> bool:
-    if spec.loop is not None:
-        from ..verifiers import VERIFIERS
-
-        return bool(VERIFIERS.get(spec.loop.verifier).exact)
-    return True  # transformers' generate paths are all target-exact by design
+def _message(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
 
 
-def _cycle_dict(cy) -> dict:
-    return {"k": cy.k, "drafted": cy.drafted, "accepted": cy.accepted, "emitted": len(cy.tokens),
-            "draft_s": cy.draft_s, "target_s": cy.target_s, "overhead_s": cy.overhead_s,
-            "token_index": cy.token_index}
+def _peer_exact(spec: MethodSpec) -> bool:
+    from .peers import PEERS
 
-
-def _peer_counters(new_tokens: int, prefill_s: float, decode_s: float) -> dict:
-    nulls = ("target_calls", "draft_calls", "cycles", "drafted", "accepted", "accepted_per_position",
-             "reached_per_position", "tau_hist", "recovered", "bonus", "draft_s", "target_s", "overhead_s")
-    return {"new_tokens": new_tokens, **{k: None for k in nulls}, "prefill_s": prefill_s,
-            "decode_s": decode_s, "total_s": prefill_s + decode_s}
+    return bool(PEERS.get(spec.peer).exact)

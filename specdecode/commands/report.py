@@ -12,7 +12,16 @@ HELP = "analyse benchmark runs (JSONL): speedups with CIs, acceptance, theory, p
 DESCRIPTION = """\
 Read one or more RUN.jsonl files written by `specdecode bench` (never loads a model) and
 write DIR/report.md, DIR/summary.json and PNG plots. Speedups are against the method with
-proposer 'none' on the items both ran ok; error records are counted and excluded."""
+proposer 'none' on the items both ran ok; error records are counted and excluded. Records
+of every schema version are read (older ones are upgraded; what they did not record, such as
+the per-position statistics of `position_stats: true` runs, is reported as not recorded).
+
+A report compares only like with like: runs that mix configurations (target build,
+max_new_tokens, suite versions, split, top_k / top_p, chat) are refused with a list of
+them; pick one with --config ID, or runs with --run-id ID[,ID...]. An item retried after
+an error counts once, with its ok record. DIR is replaced whole, only once every file
+of the new report is written (files in DIR that a report does not write are kept).
+Exit status: 0 report written; 2 usage or input error (see docs/exit-status.md)."""
 
 
 def add_parser(subparsers) -> None:
@@ -30,6 +39,11 @@ def add_parser(subparsers) -> None:
                         "draft-model method)")
     p.add_argument("--trace-prompt", metavar="SUITE/PROMPT_ID",
                    help="item for the per-cycle trace plot (default: most methods traced)")
+    p.add_argument("--config", metavar="ID",
+                   help="report the records of this configuration only (the ids are listed "
+                        "when the runs mix configurations)")
+    p.add_argument("--run-id", metavar="ID[,ID...]",
+                   help="report the records of these bench invocations only (record run_id)")
     p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
@@ -47,6 +61,7 @@ def _out_dir(args) -> Path:
 
 def run(args) -> int:
     from ..analysis import AnalysisConfig, load_runs, write_report
+    from ..analysis.load import select_runs
     from ..analysis.render_term import render_terminal
 
     if args.n_boot < 100:
@@ -54,8 +69,9 @@ def run(args) -> int:
     cfg = AnalysisConfig(n_boot=args.n_boot, seed=args.seed, main_method=args.main_method,
                          trace_prompt=args.trace_prompt)
     out = _out_dir(args)
-    summary = write_report(load_runs(args.runs), out, cfg, baseline=args.baseline,
-                           plots=not args.no_plots)
+    run_ids = [r.strip() for r in args.run_id.split(",") if r.strip()] if args.run_id else None
+    runset = select_runs(load_runs(args.runs), args.config, run_ids)
+    summary = write_report(runset, out, cfg, baseline=args.baseline, plots=not args.no_plots)
     if args.format == "json":
         print(json.dumps(summary, indent=1))
         return 0
