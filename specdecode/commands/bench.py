@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from pathlib import Path
 
 from ..errors import SpecDecodeError
@@ -11,14 +12,30 @@ DESCRIPTION = """\
 Measure methods side by side on the same prompts, with the same token budget and EOS
 rules, timed the same way. CONFIG is a preset (quick [default], full, smoke) or a YAML
 file. Records go to --out (JSONL, one line per item, flushed as each finishes); rerunning
-the same command resumes, skipping finished items. At T=0 every exact method must
-reproduce target-only's tokens: a mismatch is printed in red and the exit code is 1."""
+the same command resumes, skipping items with an ok record and running failed items
+again (--keep-errors keeps them). One bench writes a run file at a time (a second one
+stops, naming the first), and bench writes only to run files: an --out that exists and
+is not one is left untouched. At T=0 every exact method must reproduce target-only's
+tokens on every item both ran ok: a mismatch is printed in red.
+Exit status: 0 every item ok and exact; 1 a T=0 exactness failure; 2 usage or input
+error; 3 some items failed (N of M items failed: the most common error); 130
+interrupted (see docs/exit-status.md)."""
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("bench", help="benchmark methods side by side (resumable JSONL records)",
                        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("config", nargs="?", default="quick", help="preset name or YAML path (default: quick)")
+    from ..registry import NamesOf
+
+    config = p.add_argument(
+        "config", nargs="?", default="quick",
+        help="preset name or YAML path (default: quick). Each method is a loop method {proposer, verifier, "
+        "controller, k, ...} (proposers: %(proposers)s; verifiers: %(verifiers)s; controllers: %(controllers)s) "
+        "or a peer {peer: NAME, k, params} (peers: %(peers)s)")
+    # names from the registries (plug-ins included), computed when the help is shown
+    for attr, role in (("proposers", "proposer"), ("verifiers", "verifier"), ("controllers", "controller"),
+                       ("peers", "peer")):
+        setattr(config, attr, NamesOf(role))
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="dotted override, e.g. --set methods.draft-k4.k=6 --set n_prompts=4")
     p.add_argument("--methods", help="comma-separated subset of the config's methods")
@@ -26,6 +43,8 @@ def add_parser(sub) -> None:
     p.add_argument("--executor", choices=["local", "ray"], default="local")
     p.add_argument("--ray-address", help="address of an existing Ray cluster (default: start a local one)")
     p.add_argument("--workers", type=int, help="Ray workers (default: one per `threads` CPUs)")
+    p.add_argument("--keep-errors", action="store_true",
+                   help="on resume, keep the error records of earlier runs instead of running those items again")
     p.add_argument("--report", type=Path, metavar="DIR", help="also write the report to DIR when done")
     p.add_argument("--dry-run", action="store_true", help="print the resolved config and item count, run nothing")
     p.add_argument("--no-progress", action="store_true")
@@ -46,12 +65,24 @@ def run(args) -> int:
         return 0
     if args.executor != "ray" and (args.ray_address or args.workers):
         raise SpecDecodeError("--ray-address / --workers need --executor ray")
+    from ..analysis.report import check_report_dir
+
+    check_report_dir(_report_dir(out, args.report))  # refuse a bad --report before the run
     outcome = run_bench(cfg, out, args.executor, args.ray_address, args.workers,
-                        progress=not args.no_progress, config_name=args.config)
-    print(f"[bench] {outcome.written} new records ({outcome.errors} errors), {outcome.skipped} already done "
-          f"-> {out}", file=sys.stderr)
-    _summary(out, args.report, outcome.keys)
-    return _exactness(outcome)
+                        progress=not args.no_progress, config_name=args.config,
+                        keep_errors=args.keep_errors)
+    retried = f", {outcome.retried} of them failed items run again" if outcome.retried else ""
+    print(f"[bench] {outcome.written} new records ({outcome.errors} errors{retried}), {outcome.skipped} "
+          f"already done -> {out}", file=sys.stderr)
+    try:
+        _summary(out, args.report, outcome.keys)
+    finally:  # the verdict is printed even if the report could not be written
+        status = _closing(outcome, args.keep_errors)
+    return status
+
+
+def _report_dir(out: Path, report_dir: Path | None) -> Path:
+    return report_dir or out.with_name(out.name.removesuffix(".jsonl") + ".report")
 
 
 def _summary(out: Path, report_dir: Path | None, keys: frozenset) -> None:
@@ -68,7 +99,7 @@ def _summary(out: Path, report_dir: Path | None, keys: frozenset) -> None:
         print(f"[bench] the report covers this config's {len(mine)} records; {len(runset.records) - len(mine)} "
               f"other records in {out} (other settings or model builds) are left out", file=sys.stderr)
         runset = dataclasses.replace(runset, records=mine)
-    target = report_dir or out.with_name(out.name.removesuffix(".jsonl") + ".report")
+    target = _report_dir(out, report_dir)
     summary = write_report(runset, target, AnalysisConfig(), plots=report_dir is not None)
     print(render_terminal(summary, color=sys.stdout.isatty()))
     if summary.get("ratios"):
@@ -80,13 +111,44 @@ def _summary(out: Path, report_dir: Path | None, keys: frozenset) -> None:
     print(f"[bench] report: {target / 'report.md'}", file=sys.stderr)
 
 
-def _exactness(outcome) -> int:
-    if not outcome.mismatches:
-        print("[bench] T=0 exactness: every exact method reproduced target-only's tokens on every prompt",
-              file=sys.stderr)
-        return 0
+EXIT_OK, EXIT_INEXACT, EXIT_FAILED_ITEMS = 0, 1, 3   # 2: usage / input error (cli.main)
+
+
+def _closing(outcome, keep_errors: bool) -> int:
+    """The verdict over every planned item (done before or now): T=0 exactness, claimed
+    only where it was checked, then the failed items. Returns the exit status."""
     red, end = ("\033[31m", "\033[0m") if sys.stderr.isatty() else ("", "")
+    base = outcome.baseline or "target-only"
     for m in outcome.mismatches:
         print(f"{red}EXACTNESS FAILURE: {m['method']} on {m['suite']}/{m['prompt_id']} seed {m['seed']} "
-              f"differs from target-only at token {m['first_diff']}{end}", file=sys.stderr)
-    return 1
+              f"differs from {base} at token {m['first_diff']}{end}", file=sys.stderr)
+    for line in exactness_lines(outcome):
+        print(f"[bench] T=0 exactness: {line}", file=sys.stderr)
+    if outcome.failed:
+        message, count = Counter(outcome.failed).most_common(1)[0]
+        then = ("kept (--keep-errors)" if keep_errors
+                else "run again when this command is rerun")
+        print(f"{red}[bench] {len(outcome.failed)} of {outcome.planned} items failed: {message} (x{count}){end}; "
+              f"their error records are in {outcome.path} and are {then}", file=sys.stderr)
+    if outcome.mismatches:
+        return EXIT_INEXACT
+    return EXIT_FAILED_ITEMS if outcome.failed else EXIT_OK
+
+
+def exactness_lines(outcome) -> list[str]:
+    """What the T=0 check covered, per exact method: a method is said to reproduce the
+    baseline only when every one of its T=0 items was compared."""
+    checked = outcome.exact_checked
+    if not checked:
+        return []
+    if outcome.baseline is None:
+        return [f"not checked: no target-only method (proposer 'none') to compare "
+                f"{', '.join(checked)} with"]
+    bad = {m["method"] for m in outcome.mismatches}
+    full = [m for m, (n, of) in checked.items() if n == of and m not in bad]
+    lines = [f"{', '.join(full)} reproduced {outcome.baseline}'s tokens on every item"] if full else []
+    for method, (n, of) in checked.items():
+        if n < of:
+            lines.append(f"{method} checked on {n} of {of} items only; not checked where it or "
+                         f"{outcome.baseline} failed")
+    return lines

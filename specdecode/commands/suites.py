@@ -5,6 +5,8 @@ import argparse
 import json
 from dataclasses import asdict
 
+from ..inputs import int_arg, read_text_file
+from ..registry import NamesOf
 from ..suites import list_suites, load_suite
 
 
@@ -21,11 +23,12 @@ def add_parser(subparsers) -> None:
     ls.add_argument("--json", action="store_true", help="print one JSON object per suite instead")
     ls.set_defaults(func=run_list)
     show = sub.add_parser("show", help="print items of one suite: id, prompt, reference")
-    show.add_argument(
-        "name", help="a built-in suite name (see `suites list`) or a path to a JSONL file")
+    name = show.add_argument(
+        "name", help="a built-in suite name (%(registered)s) or a path to a JSONL file")
+    name.registered = NamesOf("suite")  # the suite registry's names, when the help is shown
     show.add_argument("--split", default="test", choices=["dev", "test", "all"],
                       help="which split to show (default: test)")
-    show.add_argument("--n", type=int, default=3,
+    show.add_argument("--n", type=int_arg(1, fix="use e.g. 3"), default=3,
                       help="how many items, from the start of the split (default: 3)")
     show.set_defaults(func=run_show)
 
@@ -46,6 +49,12 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from ..suites import SUITES
+    from ..suites.user_jsonl import looks_like_path
+
+    if args.name not in SUITES and looks_like_path(args.name):
+        read_text_file(args.name, "suite file", fix="give a JSONL file or a built-in suite name "
+                       "(see `specdecode suites list`)")  # missing, a directory, unreadable, not UTF-8
     suite = load_suite(args.name, split=args.split, n=args.n)
     print(f"# {suite.name} {suite.version} split={suite.split} items={len(suite.items)}")
     print(f"# {suite.description}")

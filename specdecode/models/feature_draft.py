@@ -24,8 +24,9 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import SpecDecodeError
+from .loading import FEATURE_META, read_meta, register_model_kind
 
-FEATURE_META = "specdecode_feature_draft.json"
+KIND = "feature"  # the meta `kind` of these directories (MODEL_KINDS); "eagle" in older builds
 WEIGHTS = "model.safetensors"
 
 
@@ -64,7 +65,7 @@ class FeatureDraftNet(torch.nn.Module):
 
     def forward(self, z, cache, position_ids, attention_mask=None) -> torch.Tensor:
         """z (B, m, d) -> o (B, m, d); appends m rows to `cache` (a DynamicCache)."""
-        return self.body(inputs_embeds=z, past_key_values=cache, position_ids=position_ids,
+        return self.body(inputs_embeds=z, cache=cache, position_ids=position_ids,
                          attention_mask=attention_mask, use_cache=True).last_hidden_state
 
     def logits(self, o: torch.Tensor) -> torch.Tensor:
@@ -79,14 +80,15 @@ def save(out_dir: Path, net: FeatureDraftNet, subset: torch.Tensor, target_hidde
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     save_file({k: v.detach().contiguous().cpu() for k, v in net.state_dict().items()}, str(out_dir / WEIGHTS))
-    info = {"format": 1, "kind": "eagle", "body_config": net.body.config.to_dict(),
+    info = {"format": 1, "kind": KIND, "body_config": net.body.config.to_dict(),
             "vocab_subset": subset.tolist(), "target_hidden": target_hidden,
             "vocab_size": vocab_size, **meta}
     (out_dir / FEATURE_META).write_text(json.dumps(info))
 
 
 def is_feature_draft(path) -> bool:
-    return isinstance(path, Path) and (path / FEATURE_META).is_file()
+    """True for a hidden-state draft directory (its meta kind is "feature")."""
+    return isinstance(path, Path) and read_meta(path)["kind"] == KIND
 
 
 def load_net(path: Path, dtype=torch.float32) -> tuple[FeatureDraftNet, torch.Tensor, dict]:
@@ -162,10 +164,14 @@ class FeatureDraft:
         return f"FeatureDraft({self.name!r}, layers={self.net.body.config.num_hidden_layers})"
 
 
-def load_feature_draft(path: Path, name: str, identity: str, device: str = "cpu",
+@register_model_kind(KIND, proposer="eagle", summary="a hidden-state (EAGLE-style) draft that reads the "
+                     "target's features (specdecode_feature_draft.json)")
+def load_feature_draft(path: Path, name: str, identity: str, meta: dict | None = None, device: str = "cpu",
                        dtype: str = "float32") -> FeatureDraft:
     from transformers import AutoTokenizer
 
+    if not isinstance(path, Path) or not (path / FEATURE_META).is_file():
+        raise SpecDecodeError(f"model '{name}' says it is a hidden-state draft but has no {FEATURE_META}; rebuild it")
     net, subset, info = load_net(path, getattr(torch, dtype))
     tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
     return FeatureDraft(net.to(device), tokenizer, name, identity, subset, int(info["vocab_size"]),

@@ -1,30 +1,95 @@
-"""The one place models are loaded: `zoo:NAME`, a local directory, or a Hugging Face hub id
-already in the local cache (nothing is downloaded at run time)."""
+"""The one place models are loaded: `SCHEME:NAME` (e.g. `zoo:NAME`), a local directory,
+or a Hugging Face hub id already in the local cache (nothing is downloaded at run time).
+
+Model-id schemes live in registry.MODEL_SCHEMES: the zoo registers `zoo` itself, so this
+package never imports the zoo.
+
+Model kinds. A model directory may carry a meta file (DRAFT_META, or FEATURE_META for
+hidden-state drafts) whose `kind` field ("lm" when absent, and for directories without a
+meta file or hub ids) picks the loader in MODEL_KINDS:
+
+    @register_model_kind("adapter", proposer="adapter", summary="...")
+    def load_adapter(where, name, identity, meta, device, dtype): ...
+
+Built-in kinds: "lm" (a causal LM, CausalLM) and "feature" (a hidden-state draft,
+models/feature_draft.py). The loaded object's `.kind` is its kind's name.
+"""
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 from ..errors import SpecDecodeError
+from ..registry import MODEL_SCHEMES, Registry
 from .wrapper import CausalLM
 
-DRAFT_META = "specdecode_draft.json"  # optional: {"vocab_subset": [ids], "copy_head": {n_min, n_max}}
+DRAFT_META = "specdecode_draft.json"  # optional: {"kind"?, "vocab_subset": [ids], "copy_head": {n_min, n_max}}
+FEATURE_META = "specdecode_feature_draft.json"  # hidden-state drafts (models/feature_draft.py)
+META_FILES = (FEATURE_META, DRAFT_META)  # the first one present is the directory's meta
+DEFAULT_KIND = "lm"
+_OLD_KIND_NAMES = {"eagle": "feature"}  # hidden-state drafts built before kinds had a registry
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9_.+-]*):(.+)$")
+
+# load(where: Path | str, name: str, identity: str, meta: dict, device: str, dtype: str) -> model
+Loader = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    name: str
+    load: Loader
+    proposer: str | None = None  # the proposer a draft of this kind runs with when none is named
+    summary: str = ""
+
+
+MODEL_KINDS: Registry[ModelKind] = Registry("model kind")
+
+
+def register_model_kind(name: str, proposer: str | None = None, summary: str = "") -> Callable[[Loader], Loader]:
+    """Decorator: register `load` as the loader of model directories whose meta kind is `name`."""
+
+    def deco(load: Loader) -> Loader:
+        MODEL_KINDS.register(name)(ModelKind(name, load, proposer, summary))
+        return load
+
+    return deco
 
 
 def resolve_path(spec: str) -> Path | str:
-    """zoo:NAME -> built zoo directory; an existing path -> Path; else the hub id."""
-    if spec.startswith("zoo:"):
-        from .. import zoo
-
-        return Path(zoo.resolve(spec[4:]))
+    """SCHEME:NAME -> that scheme's directory (zoo:NAME -> built zoo directory); an existing
+    path -> Path; else the hub id."""
     path = Path(spec).expanduser()
     if path.exists():
         return path
+    match = _SCHEME.match(spec)
+    if match:
+        return Path(MODEL_SCHEMES.get(match.group(1))(match.group(2)))
     if spec.startswith((".", "/", "~")):  # hub ids look like "org/name", never like these
         raise SpecDecodeError(f"model path '{spec}' does not exist; give an existing directory or zoo:NAME")
     return spec
+
+
+def read_meta(where: Path | str) -> dict:
+    """The directory's meta file as a dict, with `kind` always set ("lm" when absent)."""
+    meta: dict = {}
+    if isinstance(where, Path):
+        for name in META_FILES:
+            if (where / name).is_file():
+                meta = json.loads((where / name).read_text())
+                break
+    kind = meta.get("kind") or DEFAULT_KIND
+    return {**meta, "kind": _OLD_KIND_NAMES.get(kind, kind)}
+
+
+def model_kind(spec: str) -> ModelKind:
+    """The kind of model `spec` names, from its meta file alone (no weights are read)."""
+    return MODEL_KINDS.get(read_meta(resolve_path(spec))["kind"])
 
 
 def fingerprint(path: Path | str) -> str:
@@ -46,20 +111,30 @@ def fingerprint(path: Path | str) -> str:
     return h.hexdigest()[:16]
 
 
-def load_model(spec: str, device: str = "cpu", dtype: str = "float32") -> CausalLM:
-    """Load a causal LM and its tokenizer, ready for the loop (eval mode, no grad).
-    A hidden-state draft directory (models/feature_draft.py) loads as a FeatureDraft."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+def load_model(spec: str, device: str = "cpu", dtype: str = "float32"):
+    """Load a model ready for the loop (eval mode, no grad) through its kind's loader:
+    a causal LM (CausalLM), a hidden-state draft (FeatureDraft), or a plug-in kind."""
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # loading is quick; keep stderr for our own lines
     hf_logging.set_verbosity_error()
     where = resolve_path(spec)
-    from .feature_draft import is_feature_draft, load_feature_draft
+    meta = read_meta(where)
+    kind = MODEL_KINDS.get(meta["kind"])
+    model = kind.load(where, name=spec, identity=fingerprint(where), meta=meta, device=device, dtype=dtype)
+    if getattr(model, "kind", None) != kind.name:
+        raise TypeError(f"the loader of model kind '{kind.name}' returned {type(model).__name__} "
+                        f"whose .kind is {getattr(model, 'kind', None)!r}")
+    return model
 
-    if is_feature_draft(where):  # an EAGLE-style draft: not a causal LM on its own
-        return load_feature_draft(where, spec, fingerprint(where), device, dtype)
+
+@register_model_kind("lm", proposer="draft", summary="a Hugging Face causal LM (optionally a vocabulary "
+                     "subset and a copy head, from specdecode_draft.json)")
+def load_causal_lm(where: Path | str, name: str, identity: str, meta: dict, device: str = "cpu",
+                   dtype: str = "float32") -> CausalLM:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(where), local_files_only=True)
         model = AutoModelForCausalLM.from_pretrained(
@@ -68,45 +143,22 @@ def load_model(spec: str, device: str = "cpu", dtype: str = "float32") -> Causal
     except (OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SpecDecodeError(
-            f"cannot load model '{spec}' ({first[:160]}); use zoo:NAME (see `specdecode zoo list`) "
+            f"cannot load model '{name}' ({first[:160]}); use zoo:NAME (see `specdecode zoo list`) "
             "or a local model directory (no hub downloads here)"
         ) from None
     model.to(device).eval()
-    lm = CausalLM(model, tokenizer, name=spec, identity=fingerprint(where), vocab_subset=_vocab_subset(where))
-    lm.copy_head = copy_head_of(where)
+    ids = meta.get("vocab_subset")
+    subset = torch.tensor(sorted(ids), dtype=torch.long) if ids else None
+    lm = CausalLM(model, tokenizer, name=name, identity=identity, vocab_subset=subset)
+    lm.copy_head = _copy_head(meta)
     return lm
 
 
-def _vocab_subset(where):
-    meta = Path(where) / DRAFT_META if isinstance(where, Path) else None
-    if meta is None or not meta.exists():
-        return None
-    import torch
-
-    ids = json.loads(meta.read_text()).get("vocab_subset")
-    return torch.tensor(sorted(ids), dtype=torch.long) if ids else None
+def _copy_head(meta: dict) -> tuple[int, int] | None:
+    head = meta.get("copy_head")
+    return (int(head["n_min"]), int(head["n_max"])) if head else None
 
 
 def copy_head_of(where) -> tuple[int, int] | None:
     """(n_min, n_max) of a draft's copy head, from DRAFT_META {"copy_head": {...}}."""
-    meta = Path(where) / DRAFT_META if isinstance(where, Path) else None
-    if meta is None or not meta.exists():
-        return None
-    head = json.loads(meta.read_text()).get("copy_head")
-    return (int(head["n_min"]), int(head["n_max"])) if head else None
-
-
-def shared_vocab_size(target: CausalLM, draft: CausalLM) -> int:
-    """Check the two tokenizers agree token by token; return the common logits width
-    (embedding tables may differ in padding: logits are sliced to the smaller)."""
-    tv, dv = target.tokenizer.get_vocab(), draft.tokenizer.get_vocab()
-    t_by_id = {i: t for t, i in tv.items()}
-    d_by_id = {i: t for t, i in dv.items()}
-    diff = sorted(i for i in set(t_by_id) | set(d_by_id) if t_by_id.get(i) != d_by_id.get(i))
-    if diff:
-        show = ", ".join(f"{i}: {t_by_id.get(i)!r} vs {d_by_id.get(i)!r}" for i in diff[:3])
-        raise SpecDecodeError(
-            f"draft and target vocabularies differ at {len(diff)} token ids (e.g. {show}); "
-            "use a draft with the target's tokenizer (or --proposer ngram)"
-        )
-    return min(target.vocab_size, draft.vocab_size)
+    return _copy_head(read_meta(where)) if isinstance(where, Path) else None
