@@ -1,12 +1,24 @@
-"""zoo:smollm2-135m converts from its PyPI wheel and answers sensibly."""
+"""zoo:smollm2-135m converts from its PyPI wheel and answers sensibly; the SmolLM2 drafts'
+training pieces (specdecode.training) and recipes work end to end on tiny random targets."""
 
+import dataclasses
+import json
 from pathlib import Path
 
 import pytest
 import torch
 
 from specdecode.errors import SpecDecodeError
+from specdecode.models.loading import DRAFT_META
+from specdecode.training import lm_draft
+from specdecode.training.losses import topk_distill_loss
+from specdecode.training.measure import measure
+from specdecode.training.prompts import SUITES
+from specdecode.training.teacher import teacher_data
+from specdecode.training.vocab import choose_subset
 from specdecode.zoo import smollm2
+from specdecode.zoo import smollm2_draft as sd
+from specdecode.zoo import smollm2_eagle as se
 
 
 @pytest.fixture(scope="module")
@@ -44,12 +56,6 @@ def test_greedy_chat_answer_contains_paris(smollm2_dir):
 
 
 # -- zoo:smollm2-135m-draft: the recipe's pieces on a tiny random target -----------------
-import dataclasses  # noqa: E402
-import json  # noqa: E402
-
-from specdecode.zoo import smollm2_draft as sd  # noqa: E402
-
-
 def _tiny_target(vocab: int = 300, layers: int = 3, seed: int = 0):
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -63,7 +69,7 @@ def _tiny_target(vocab: int = 300, layers: int = 3, seed: int = 0):
 
 TINY = dataclasses.replace(sd.RECIPE, n_layers=1, init_layers=(0,), vocab_subset_size=64,
                            new_tokens=6, gen_batch=3, teacher_topk=8, epochs=2, batch_tokens=64,
-                           warmup_steps=2, suites=sd.SUITES, prompts_per_suite=1, extra_code=0,
+                           warmup_steps=2, suites=SUITES, prompts_per_suite=1, extra_code=0,
                            extra_math=0, extra_summarization=0, extra_chat=0)
 
 
@@ -79,8 +85,8 @@ def test_batched_greedy_equals_one_by_one_generate(eos_from_output):
     prompts = _prompts()
     eos = 2
     if eos_from_output:  # a token some rows emit early: those rows leave the batch
-        eos = sd.teacher_data(target, prompts, TINY, eos_id=2)[0].ids[len(prompts[0][1]) + 1].item()
-    seqs = sd.teacher_data(target, prompts, TINY, eos_id=eos)
+        eos = teacher_data(target, prompts, TINY, eos_id=2)[0].ids[len(prompts[0][1]) + 1].item()
+    seqs = teacher_data(target, prompts, TINY, eos_id=eos)
     assert not eos_from_output or min(len(s.ids) - s.n_prompt for s in seqs) < TINY.new_tokens
     for (_, p), s in zip(prompts, seqs):
         ref = target.generate(torch.tensor([p]), max_new_tokens=TINY.new_tokens, do_sample=False,
@@ -92,8 +98,8 @@ def test_batched_greedy_equals_one_by_one_generate(eos_from_output):
 
 
 def test_subset_keeps_specials_and_frequent_tokens():
-    seqs = sd.teacher_data(_tiny_target(), _prompts(), TINY, eos_id=2)
-    subset = sd.choose_subset(seqs, 40, 300)
+    seqs = teacher_data(_tiny_target(), _prompts(), TINY, eos_id=2)
+    subset = choose_subset(seqs, 40, 300)
     assert len(subset) == 40 and torch.equal(subset, subset.sort().values)
     assert {0, 1, 2} <= set(subset.tolist())
     emitted = torch.cat([s.ids[s.n_prompt :] for s in seqs])
@@ -107,23 +113,23 @@ def test_distill_loss_is_lowest_at_the_teacher_and_ignores_outside_tokens():
     wt = torch.ones(1, 1)
     match = torch.tensor([[[3.0, 1.0, -30.0, -30.0]]])
     wrong = torch.tensor([[[1.0, 3.0, -30.0, -30.0]]])
-    assert sd.distill_loss(match, tidx, tval, wt, 0.5) < sd.distill_loss(wrong, tidx, tval, wt, 0.5)
-    outside = sd.distill_loss(match, torch.full_like(tidx, -1), tval, wt, 0.5)
+    assert topk_distill_loss(match, tidx, tval, wt, 0.5) < topk_distill_loss(wrong, tidx, tval, wt, 0.5)
+    outside = topk_distill_loss(match, torch.full_like(tidx, -1), tval, wt, 0.5)
     assert torch.isfinite(outside) and outside == 0
 
 
 def test_training_is_deterministic_and_raises_acceptance():
     target = _tiny_target()
-    seqs = sd.teacher_data(target, _prompts(8), TINY, eos_id=2)
-    subset = sd.choose_subset(seqs, TINY.vocab_subset_size, 300)
+    seqs = teacher_data(target, _prompts(8), TINY, eos_id=2)
+    subset = choose_subset(seqs, TINY.vocab_subset_size, 300)
     recipe = dataclasses.replace(TINY, epochs=30, lr=1e-2)
     drafts = []
     for _ in range(2):
-        d = sd.make_draft(target, recipe)
-        before = sd.acceptance(d, seqs, subset)
-        sd.train_draft(d, seqs, subset, recipe, seed=3)
+        d = lm_draft.make_draft(target, recipe)
+        before = lm_draft.acceptance(d, seqs, subset)
+        lm_draft.train_draft(d, seqs, subset, recipe, seed=3)
         drafts.append(d)
-    after = sd.acceptance(drafts[0], seqs, subset)
+    after = lm_draft.acceptance(drafts[0], seqs, subset)
     for a, b in zip(drafts[0].state_dict().values(), drafts[1].state_dict().values()):
         assert torch.equal(a, b)
     acc = lambda r: sum(v["acceptance"] * v["positions"] for v in r.values()) / sum(v["positions"] for v in r.values())
@@ -132,7 +138,7 @@ def test_training_is_deterministic_and_raises_acceptance():
 
 def test_make_draft_rejects_mismatched_init_layers():
     with pytest.raises(SpecDecodeError, match="init_layers"):
-        sd.make_draft(_tiny_target(), dataclasses.replace(TINY, n_layers=2, init_layers=(0,)))
+        lm_draft.make_draft(_tiny_target(), dataclasses.replace(TINY, n_layers=2, init_layers=(0,)))
 
 
 def test_build_and_measure_end_to_end_on_a_tiny_target(smollm2_dir, tmp_path):
@@ -143,12 +149,12 @@ def test_build_and_measure_end_to_end_on_a_tiny_target(smollm2_dir, tmp_path):
     _tiny_target(vocab=49152, layers=2).save_pretrained(target_dir)
     AutoTokenizer.from_pretrained(smollm2_dir).save_pretrained(target_dir)
     sd.build(draft_dir, {"smollm2-135m": target_dir}, seed=0, recipe=TINY)
-    meta = json.loads((draft_dir / sd.SUBSET_FILE).read_text())
+    meta = json.loads((draft_dir / DRAFT_META).read_text())
     assert len(meta["vocab_subset"]) == TINY.vocab_subset_size and meta["dev_prompts"] == 6
     draft = AutoModelForCausalLM.from_pretrained(draft_dir)
     assert draft.config.num_hidden_layers == 1 and not draft.config.tie_word_embeddings
     assert AutoTokenizer.from_pretrained(draft_dir).chat_template
-    report = sd.measure(target_dir, draft_dir, suites=("code", "chat"), n_per_suite=1, new_tokens=4)
+    report = measure(str(target_dir), str(draft_dir), suites=("code", "chat"), n_per_suite=1, new_tokens=4)
     assert set(report["suites"]) == {"code", "chat"}
     assert meta["copy_head"] == {"n_min": 3, "n_max": 4}
     for row in report["suites"].values():
@@ -158,11 +164,6 @@ def test_build_and_measure_end_to_end_on_a_tiny_target(smollm2_dir, tmp_path):
     assert report["cost"]["c"] > 0
 
 
-def test_missing_subset_file_names_the_fix(tmp_path):
-    with pytest.raises(SpecDecodeError, match="zoo build smollm2-135m-draft"):
-        sd.load_subset(tmp_path)
-
-
 # -- zoo:smollm2-135m-eagle: the same end to end on a tiny random target -------------------
 def test_eagle_build_measure_and_decode_on_a_tiny_target(smollm2_dir, tmp_path):
     from transformers import AutoTokenizer
@@ -170,7 +171,6 @@ def test_eagle_build_measure_and_decode_on_a_tiny_target(smollm2_dir, tmp_path):
     from specdecode import GenerationConfig, MethodConfig, SamplingConfig, generate
     from specdecode.models import load_model
     from specdecode.models.feature_draft import FeatureDraft
-    from specdecode.zoo import smollm2_eagle as se
 
     target_dir, draft_dir = tmp_path / "target", tmp_path / "eagle"
     _tiny_target(vocab=49152, layers=2).save_pretrained(target_dir)
@@ -183,7 +183,7 @@ def test_eagle_build_measure_and_decode_on_a_tiny_target(smollm2_dir, tmp_path):
     assert len(meta["vocab_subset"]) == 64 and meta["dev_prompts"] == 6 + 5
     draft = load_model(str(draft_dir))
     assert isinstance(draft, FeatureDraft) and draft.tokenizer.chat_template
-    report = se.measure(target_dir, draft_dir, suites=("code", "chat"), n_per_suite=1, new_tokens=4)
+    report = measure(str(target_dir), str(draft_dir), suites=("code", "chat"), n_per_suite=1, new_tokens=4)
     assert set(report["suites"]) == {"code", "chat"}
     for row in report["suites"].values():
         assert len(row["alpha"]) == 4 and 0 <= row["acceptance"] <= 1

@@ -4,7 +4,7 @@ import ast
 from collections import Counter
 
 from specdecode.suites import load_suite
-from specdecode.zoo.train_prompts import SUITES, PoolConfig, pool
+from specdecode.training.prompts import SUITES, PoolConfig, pool
 
 SMALL = PoolConfig(extra_code=40, extra_math=30, extra_summarization=20, extra_chat=10)
 

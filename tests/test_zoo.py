@@ -246,3 +246,65 @@ def test_cli_list_and_build(small_zoo, capsys):
     assert " built " in row
     assert main(["zoo", "build", "nope"]) == 2
     assert "error: Unknown zoo model 'nope'" in capsys.readouterr().err
+
+
+# -- the build system and the training package stay apart ---------------------------------
+def _imports(package: str) -> list[tuple[str, str, str]]:
+    """(file, module, name) of every `from X import name` in a package's source."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1] / "specdecode" / package
+    found = []
+    for path in sorted(root.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                module = "." * node.level + (node.module or "")
+                found += [(path.name, module, alias.name) for alias in node.names]
+            elif isinstance(node, ast.Import):
+                found += [(path.name, alias.name, "") for alias in node.names]
+    return found
+
+
+@pytest.mark.parametrize("package", ["zoo", "training"])
+def test_zoo_and_training_import_no_proposer_and_no_private_name(package):
+    for file, module, name in _imports(package):
+        assert "proposers" not in module and name != "proposers", (file, module, name)
+        private = module.startswith(".") and name.startswith("_")
+        assert not private, (file, module, name)
+
+
+def test_training_never_imports_the_zoo():
+    assert not [imp for imp in _imports("training") if "zoo" in imp[1]]
+
+
+def test_distilled_drafts_schedule_is_torch_lambdalr_bit_for_bit():
+    """warmup_times_cosine reproduces the LambdaLR schedule the drafts were first trained with."""
+    import math
+
+    from specdecode.training.optimise import warmup_times_cosine
+
+    steps, warmup, lr = 37, 5, 3e-3
+    opt = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+    ours = warmup_times_cosine(lr, warmup, steps)
+    for step in range(steps):
+        assert opt.param_groups[0]["lr"] == ours(step)
+        opt.step()
+        sched.step()
+
+
+@pytest.mark.parametrize("draft", ["zoo:tiny-draft", "zoo:tiny-eagle"])
+def test_cli_measure_any_draft_kind_on_the_tiny_target(tiny_pair, draft, capsys):
+    """One measure for both kinds: a standalone draft (no vocabulary subset: the full
+    vocabulary) and a hidden-state one (alpha by draft step)."""
+    from specdecode.training.measure import measure
+
+    report = measure("zoo:tiny", draft, suites=("code", "chat"), n_per_suite=1, new_tokens=6, threads=1)
+    assert set(report["suites"]) == {"code", "chat"} and report["cost"]["c"] > 0
+    for row in report["suites"].values():
+        assert 0 <= row["acceptance"] <= 1 and row["coverage"] == 1.0  # tiny-eagle's subset is the vocabulary
+    assert ("k" in report) == (draft == "zoo:tiny-eagle")
+    assert main(["zoo", "measure", "--target", "zoo:tiny", "--draft", draft, "--n", "1",
+                 "--new-tokens", "4", "--suites", "code"]) == 0
+    assert "c = " in capsys.readouterr().out

@@ -5,9 +5,9 @@ import argparse
 
 from .. import zoo
 from ..errors import SpecDecodeError
+from ..inputs import SEED_MAX, check_model_path, check_output_dir, int_arg
+from ..training.prompts import SUITES
 from ..zoo import cache, registry
-
-SUITE_NAMES = ("code", "math", "translation", "summarization", "data-to-text", "chat")
 
 
 def add_parser(subparsers) -> None:
@@ -28,7 +28,7 @@ def add_parser(subparsers) -> None:
     build.add_argument("name", help="entry name, e.g. tiny or zoo:tiny-draft")
     build.add_argument("--force", action="store_true",
                        help="rebuild even if a verified build is cached")
-    build.add_argument("--seed", type=int, default=None,
+    build.add_argument("--seed", type=int_arg(0, SEED_MAX, "use e.g. 0"), default=None,
                        help="training seed (default: the cached build's seed, else 0)")
     build.set_defaults(func=run_build)
     path = actions.add_parser("path", help="print the built directory (builds it if needed)")
@@ -44,9 +44,9 @@ def add_parser(subparsers) -> None:
         "several minutes for the SmolLM2 pair.")
     measure.add_argument("--target", default="zoo:smollm2-135m")
     measure.add_argument("--draft", default="zoo:smollm2-135m-draft")
-    measure.add_argument("--n", type=int, default=16, help="test prompts per suite")
-    measure.add_argument("--new-tokens", type=int, default=128)
-    measure.add_argument("--suites", default=",".join(SUITE_NAMES), help="comma-separated suites")
+    measure.add_argument("--n", type=int_arg(1, fix="use e.g. 16"), default=16, help="test prompts per suite")
+    measure.add_argument("--new-tokens", type=int_arg(1, fix="use e.g. 128"), default=128)
+    measure.add_argument("--suites", default=",".join(SUITES), help="comma-separated suites")
     measure.add_argument("--json", action="store_true", help="print the JSON result")
     measure.set_defaults(func=run_measure)
 
@@ -61,7 +61,16 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_cache(name: str, writes: bool) -> None:
+    """Before a build: the entry exists and the cache root ($SPECDECODE_CACHE) is a
+    directory we can write into. A built entry is only read (a read-only cache is fine)."""
+    registry.entry(name)  # unknown names list the available ones
+    if writes or zoo.read_manifest(name) is None:
+        check_output_dir(zoo.cache_root(), f"the zoo cache (${cache.ENV_VAR})")
+
+
 def run_build(args: argparse.Namespace) -> int:
+    _check_cache(args.name, writes=True)
     path = zoo.resolve(args.name, build=True, seed=args.seed, force=args.force)
     ident = zoo.identity(args.name)
     print(f"{ident['name']} {ident['hash']} {path}")
@@ -70,19 +79,19 @@ def run_build(args: argparse.Namespace) -> int:
 
 def run_measure(args: argparse.Namespace) -> int:
     import json
-    from pathlib import Path
 
-    from ..models.feature_draft import is_feature_draft
-    from ..models.loading import resolve_path
-    from ..zoo import smollm2_draft, smollm2_eagle
+    from ..training.measure import measure
 
     suites = tuple(s.strip() for s in args.suites.split(",") if s.strip())
-    draft_dir = Path(resolve_path(args.draft))
-    module = smollm2_eagle if is_feature_draft(draft_dir) else smollm2_draft
-    result = module.measure(Path(resolve_path(args.target)), draft_dir, suites,
-                            n_per_suite=args.n, new_tokens=args.new_tokens)
+    unknown = [s for s in suites if s not in SUITES]
+    if not suites or unknown:
+        got = f"unknown suite {unknown[0]!r}" if unknown else "no suite given"
+        raise SpecDecodeError(f"--suites: {got}; use a comma-separated list of {', '.join(SUITES)}")
+    check_model_path(args.target, "--target")
+    check_model_path(args.draft, "--draft")
+    result = measure(args.target, args.draft, suites, n_per_suite=args.n, new_tokens=args.new_tokens)
     if args.json:
-        print(json.dumps(result, indent=1))
+        print(json.dumps(result, indent=1, allow_nan=False))  # NaN is not JSON: a bug if it happens
         return 0
     steps = "  alpha by draft step (k = 4)" if "k" in result else "  LM alone  copy fired  copy right  LM right there"
     print(f"{'suite':<15}{'acceptance':>12}{'coverage':>10}{'positions':>11}{steps}")
@@ -101,6 +110,7 @@ def run_measure(args: argparse.Namespace) -> int:
 
 
 def run_path(args: argparse.Namespace) -> int:
+    _check_cache(args.name, writes=False)
     print(zoo.resolve(args.name))
     return 0
 

@@ -72,8 +72,8 @@ def _file_items(root: Path, rel: str, cfg: SummarizationConfig) -> list[SuiteIte
     lines = source.splitlines()
     module = rel[:-3].replace("/", ".").removesuffix(".__init__")
     items, seen = [], {}
-    for qualname, node in _functions(tree):
-        item = _item(module, qualname, node, lines, cfg)
+    for qualname, node in functions(tree):
+        item = summary_item(module, qualname, node, lines, cfg)
         if item is not None:
             seen[item.id] = seen.get(item.id, 0) + 1  # same name defined twice (if/else)
             suffix = f"#{seen[item.id]}" if seen[item.id] > 1 else ""
@@ -81,19 +81,19 @@ def _file_items(root: Path, rel: str, cfg: SummarizationConfig) -> list[SuiteIte
     return items
 
 
-def _functions(tree: ast.AST, prefix: str = ""):
+def functions(tree: ast.AST, prefix: str = ""):
     """(qualified name, node) of every function and method, in source order."""
     for node in ast.iter_child_nodes(tree):
         if isinstance(node, _FUNCS):
             yield prefix + node.name, node
-            yield from _functions(node, f"{prefix}{node.name}.")
+            yield from functions(node, f"{prefix}{node.name}.")
         elif isinstance(node, ast.ClassDef):
-            yield from _functions(node, f"{prefix}{node.name}.")
+            yield from functions(node, f"{prefix}{node.name}.")
         elif not isinstance(node, (ast.Expr, ast.Assign, ast.Import, ast.ImportFrom)):
-            yield from _functions(node, prefix)  # if/try blocks at module level
+            yield from functions(node, prefix)  # if/try blocks at module level
 
 
-def _item(module, qualname, node, lines, cfg: SummarizationConfig) -> SuiteItem | None:
+def summary_item(module, qualname, node, lines, cfg: SummarizationConfig) -> SuiteItem | None:
     doc = ast.get_docstring(node)
     if not doc or len(node.body) < 2 or node.body[0].lineno <= node.lineno:
         return None  # no docstring, nothing but a docstring, or `def f(): "doc"` on one line
@@ -126,9 +126,9 @@ def _without_docstring(node, lines: list[str]) -> str:
     start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
     doc = node.body[0]  # (lineno, end_lineno) are 1-based and inclusive
     kept = lines[start:doc.lineno - 1] + lines[doc.end_lineno:node.end_lineno]
-    return "\n".join(_unindent(ln, node.col_offset) for ln in kept).strip("\n")
+    return "\n".join(unindent(ln, node.col_offset) for ln in kept).strip("\n")
 
 
-def _unindent(line: str, n: int) -> str:
+def unindent(line: str, n: int) -> str:
     """Drop `n` leading columns if they are blank (string literal lines may not be)."""
     return line[n:] if not line[:n].strip() else line

@@ -1,6 +1,6 @@
 """Builder for `zoo:tiny`: a small Llama target trained from scratch in ~30 s on one CPU core.
 
-Contract shared by every zoo builder: RECIPE (frozen dataclass), SOURCE, LICENCE and
+Contract shared by every zoo builder (registry.py): RECIPE, SOURCE, LICENCE and
 build(out_dir, deps, seed). Its tokenizer (byte-level BPE on Python stdlib sources) is
 reused unchanged by `zoo:tiny-draft`, so the pair shares one vocabulary.
 """
@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
-from . import training
+from ..training import checkpoint, corpus, losses
+from ..training.batching import random_windows
+from ..training.optimise import build_threads, train_on_stream
 
 
 @dataclass(frozen=True)
@@ -40,26 +40,13 @@ LICENCE = "Apache-2.0 (weights); corpus: PSF-2.0 (CPython stdlib)"
 def build(out_dir: Path, deps: dict[str, Path], seed: int) -> None:
     """Train the tokenizer and the target model, write an HF directory to out_dir."""
     recipe = RECIPE  # read at call time so a test can substitute a smaller recipe
-    with training.build_threads():
-        texts = training.stdlib_corpus(recipe.corpus_bytes, recipe.file_bytes)
-        tok = training.train_tokenizer(texts, recipe.vocab_size)
+    with build_threads():
+        texts = corpus.stdlib_corpus(recipe.corpus_bytes, recipe.file_bytes)
+        tok = corpus.train_tokenizer(texts, recipe.vocab_size)
         tok.model_max_length = recipe.max_positions
-        stream = training.encode_corpus(tok, texts)
-        model = _new_model(tok, recipe, seed)
-        data = training.batches(stream, recipe.batch, recipe.context, seed)
-        training.train_loop(
-            model, data, training.next_token_loss, recipe.steps, recipe.lr,
-            recipe.warmup, recipe.weight_decay, desc="zoo:tiny train",
-        )
-        training.save_model(model, tok, Path(out_dir))
+        stream = corpus.encode_corpus(tok, texts)
+        model = checkpoint.new_llama(tok, recipe, seed)
+        windows = random_windows(stream, recipe.batch, recipe.context, seed)
+        train_on_stream(model, windows, losses.next_token_loss, recipe, "zoo:tiny train")
+        checkpoint.save_model(model, tok, Path(out_dir))
         tok.save_pretrained(Path(out_dir))
-
-
-def _new_model(tok, recipe: TinyRecipe, seed: int):
-    from transformers import LlamaForCausalLM
-
-    config = training.llama_config(
-        tok, recipe.layers, recipe.hidden, recipe.heads, recipe.intermediate, recipe.max_positions
-    )
-    torch.manual_seed(seed)
-    return LlamaForCausalLM(config)

@@ -4,7 +4,7 @@ proposer `eagle` (the real one is zoo:smollm2-135m-eagle).
 
 Data: windows of CPython stdlib text; the target's top-k logits and post-norm features at
 every position (teacher-forced on the text, no generation). Training: the same
-unrolled-step loss as the SmolLM2 draft (feature_training.py).
+unrolled-step loss as the SmolLM2 one (training/features.py).
 """
 from __future__ import annotations
 
@@ -13,10 +13,13 @@ from pathlib import Path
 
 import torch
 
-from . import feature_training as ft
-from . import training
-from .smollm2_draft import TeacherSeq, choose_subset
-from .tiny_draft import copy_tokenizer
+from ..models import feature_draft
+from ..training import checkpoint, corpus, features
+from ..training.optimise import build_threads
+from ..training.teacher import load_teacher, window_seqs
+from ..training.vocab import choose_subset
+
+TARGET = "tiny"
 
 
 @dataclass(frozen=True)
@@ -45,39 +48,20 @@ SOURCE = "trained locally on zoo:tiny's hidden states over CPython stdlib source
 LICENCE = "Apache-2.0 (weights); corpus: PSF-2.0 (CPython stdlib)"
 
 
-@torch.inference_mode()
-def corpus_seqs(target, stream: torch.Tensor, recipe: TinyEagleRecipe) -> list[TeacherSeq]:
-    """Consecutive windows of the token stream with the target's top-k and features."""
-    seqs = []
-    for w in range(recipe.windows):
-        ids = stream[w * recipe.window_tokens : (w + 1) * recipe.window_tokens]
-        if len(ids) < recipe.window_tokens:
-            break
-        h = target.model(input_ids=ids[None]).last_hidden_state[0]  # (T, d)
-        vals, idx = target.lm_head(h).topk(recipe.teacher_topk, dim=-1)
-        seqs.append(TeacherSeq("stdlib", ids, 1, idx[:-1].int(), vals[:-1].half(), h[:-1].half()))
-    return seqs
-
-
 def build(out_dir: Path, deps: dict[str, Path], seed: int) -> None:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from ..models import feature_draft
-    from .smollm2_eagle import make_net
-
+    """Train the net on deps["tiny"]'s features; write it, its metadata and the target's
+    tokenizer files to out_dir."""
     recipe = RECIPE  # read at call time so a test can substitute a smaller recipe
-    target_dir = Path(deps["tiny"])
-    with training.build_threads():
-        tok = AutoTokenizer.from_pretrained(target_dir)
-        target = AutoModelForCausalLM.from_pretrained(target_dir).eval()
-        stream = training.encode_corpus(tok, training.stdlib_corpus(recipe.corpus_bytes, recipe.file_bytes))
-        seqs = corpus_seqs(target, torch.as_tensor(stream), recipe)
-        subset = choose_subset(seqs, min(recipe.vocab_subset_size, target.config.vocab_size),
-                               target.config.vocab_size)
+    target_dir = Path(deps[TARGET])
+    with build_threads():
+        target, tok = load_teacher(target_dir)
+        vocab_size = target.config.vocab_size
+        stream = corpus.encode_corpus(tok, corpus.stdlib_corpus(recipe.corpus_bytes, recipe.file_bytes))
+        seqs = window_seqs(target, stream, recipe.windows, recipe.window_tokens, recipe.teacher_topk)
+        subset = choose_subset(seqs, min(recipe.vocab_subset_size, vocab_size), vocab_size)
         torch.manual_seed(seed)
-        net = make_net(target, subset, recipe)
-        ft.train(net, target.get_input_embeddings().weight.detach(), seqs, subset, recipe, seed)
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    feature_draft.save(Path(out_dir), net, subset, target.config.hidden_size, target.config.vocab_size,
+        net = features.make_net(target, subset, recipe.n_layers)
+        features.train(net, target.get_input_embeddings().weight.detach(), seqs, subset, recipe, seed)
+    feature_draft.save(Path(out_dir), net, subset, target.config.hidden_size, vocab_size,
                        {"seed": seed, "windows": len(seqs)})
-    copy_tokenizer(target_dir, Path(out_dir))
+    checkpoint.copy_tokenizer(target_dir, Path(out_dir))

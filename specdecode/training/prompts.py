@@ -1,5 +1,6 @@
 """Prompts for training drafts: every suite's dev split, plus extra prompts of the same
-kinds from the same offline sources, none of which is in any suite's test split.
+kinds from the same offline sources, none of which is in any suite's test split; and the
+test-split prompts measure.py evaluates drafts on.
 
 Drafts are data-limited: the 1-layer hidden-state draft reached teacher-forced acceptance
 0.91 on its training sequences against 0.47 on the test split (520 dev prompts). The dev
@@ -22,6 +23,7 @@ from random import Random
 
 from ..suites.types import SuiteItem
 
+# The domain suites every draft trains on and is measured on (recipes hash this tuple).
 SUITES = ("code", "math", "translation", "summarization", "data-to-text", "chat")
 CHAT_KINDS = ("a blog post", "a short story", "an essay", "a letter to a friend", "a speech",
               "a news article", "a product description", "a travel guide", "a poem",
@@ -75,7 +77,7 @@ def _other_stdlib_functions() -> list[tuple[str, ast.AST, list[str]]]:
     """(module:qualname, node, source lines) of documented functions in the stdlib files
     that the summarization suite does NOT read."""
     from ..suites.splits import unit_hash
-    from ..suites.summarization_stdlib import SummarizationConfig, _functions
+    from ..suites.summarization_stdlib import SummarizationConfig, functions
 
     scfg = SummarizationConfig()
     root = Path(sysconfig.get_paths()["stdlib"])
@@ -92,7 +94,7 @@ def _other_stdlib_functions() -> list[tuple[str, ast.AST, list[str]]]:
             except (SyntaxError, UnicodeDecodeError, ValueError):
                 continue
             lines = source.splitlines()
-            for qualname, node in _functions(tree):
+            for qualname, node in functions(tree):
                 if ast.get_docstring(node) and len(node.body) >= 2 and node.body[0].lineno > node.lineno:
                     found.append((f"{rel}:{qualname}", node, lines))
     return found
@@ -103,7 +105,7 @@ def _extra_code(cfg: PoolConfig) -> list[SuiteItem]:
     Functions with a hash in the lower half of the pool (the upper half feeds summarization)."""
     from ..suites.code_humaneval import CodeConfig
     from ..suites.splits import unit_hash
-    from ..suites.summarization_stdlib import _unindent
+    from ..suites.summarization_stdlib import unindent
 
     items = []
     for key, node, lines in _other_stdlib_functions():
@@ -111,7 +113,7 @@ def _extra_code(cfg: PoolConfig) -> list[SuiteItem]:
             continue
         doc = node.body[0]
         head = lines[node.lineno - 1 : doc.end_lineno]
-        code = "\n".join(_unindent(ln, node.col_offset) for ln in head)
+        code = "\n".join(unindent(ln, node.col_offset) for ln in head)
         if len(code) > 1200 or node.end_lineno - node.lineno > 60:
             continue
         prompt = f"{CodeConfig().instruction}\n\n```python\n{code}\n```"
@@ -122,14 +124,14 @@ def _extra_code(cfg: PoolConfig) -> list[SuiteItem]:
 
 def _extra_summarization(cfg: PoolConfig) -> list[SuiteItem]:
     from ..suites.splits import unit_hash
-    from ..suites.summarization_stdlib import SummarizationConfig, _item
+    from ..suites.summarization_stdlib import SummarizationConfig, summary_item
 
     scfg = SummarizationConfig()
     items = []
     for key, node, lines in _other_stdlib_functions():
         if unit_hash(key, cfg.code_salt) < 0.5:
             continue
-        it = _item(key.split(":")[0], key.split(":")[1], node, lines, scfg)
+        it = summary_item(key.split(":")[0], key.split(":")[1], node, lines, scfg)
         if it is not None:  # id "summarization/<file>.py:<qualname>": the order hashes it
             items.append(it)
     items.sort(key=lambda it: unit_hash(it.id, cfg.code_salt))
@@ -152,12 +154,25 @@ def encoded(tokenizer, recipe) -> list[tuple[str, list[int]]]:
     """(domain, chat-rendered ids) of the pool for a draft recipe: at most
     recipe.prompts_per_suite dev items per suite plus recipe.extra_* extras; prompts
     longer than recipe.max_prompt_tokens keep their last tokens."""
-    from ..suites import render_prompt
-
     cfg = PoolConfig(extra_code=recipe.extra_code, extra_math=recipe.extra_math,
                      extra_summarization=recipe.extra_summarization, extra_chat=recipe.extra_chat)
-    out = []
-    for domain, item in pool(cfg, recipe.suites, recipe.prompts_per_suite):
-        ids = tokenizer(render_prompt(item, tokenizer), add_special_tokens=False)["input_ids"]
-        out.append((domain, ids[-recipe.max_prompt_tokens:]))
-    return out
+    return [(domain, prompt_ids(tokenizer, item, recipe.max_prompt_tokens))
+            for domain, item in pool(cfg, recipe.suites, recipe.prompts_per_suite)]
+
+
+def suite_prompts(tokenizer, suites: tuple[str, ...], split: str, n: int | None,
+                  max_tokens: int) -> list[tuple[str, list[int]]]:
+    """(suite, chat-rendered prompt ids) for the first n items of each suite's split."""
+    from ..suites import load_suite
+
+    return [(name, prompt_ids(tokenizer, item, max_tokens))
+            for name in suites for item in load_suite(name, split=split, n=n).items]
+
+
+def prompt_ids(tokenizer, item: SuiteItem, max_tokens: int) -> list[int]:
+    """The item's prompt, chat-rendered and tokenized; a longer prompt keeps its last
+    max_tokens tokens (the question sits at the end)."""
+    from ..suites import render_prompt
+
+    ids = tokenizer(render_prompt(item, tokenizer), add_special_tokens=False)["input_ids"]
+    return ids[-max_tokens:]

@@ -1,0 +1,53 @@
+"""`specdecode zoo measure`: how good a draft is for a target, before any benchmark run.
+
+Teacher-forced greedy acceptance on each suite's TEST split (the draft's prediction ==
+the target's greedy token along the target's own greedy continuation: what greedy
+speculative decoding accepts per position), subset coverage, and the cost ratio c. A
+standalone draft (kind "lm") is scored with and without its copy head; a hidden-state
+draft (kind "feature") by draft step: alpha_s given steps 1..s-1 were accepted, and
+`acceptance` = the share of draft positions accepted at k."""
+from __future__ import annotations
+
+import torch
+
+from . import features, lm_draft
+from .cost import cost_ratio
+from .optimise import build_threads
+from .prompts import SUITES, suite_prompts
+from .recipe import TeacherRecipe
+from .teacher import teacher_data
+
+
+def measure(target: str, draft: str, suites: tuple[str, ...] = SUITES, n_per_suite: int = 16,
+            new_tokens: int = 128, context_tokens: int = 300, threads: int = 2, k: int = 4) -> dict:
+    """target, draft: model ids (zoo:NAME or a directory). Returns {"suites": {name: {...}},
+    "mean_acceptance", "cost": {target_s, draft_s, c}, "n_per_suite", "new_tokens",
+    "context_tokens"} and, for a hidden-state draft, "k"."""
+    from ..models import load_model
+
+    with build_threads(threads):
+        target_lm, draft_lm = load_model(str(target)), load_model(str(draft))
+        tokenizer = target_lm.tokenizer
+        teacher = TeacherRecipe(new_tokens=new_tokens, gen_batch=8)
+        prompts = suite_prompts(tokenizer, suites, "test", n_per_suite, teacher.max_prompt_tokens)
+        seqs = teacher_data(target_lm.model, prompts, teacher, tokenizer.eos_token_id,
+                            desc="target greedy (test)", features=draft_lm.kind == "feature")
+        per = _acceptance(target_lm, draft_lm, seqs, k)
+        context = [t for s in seqs for t in s.ids.tolist()][:context_tokens]
+        cost = cost_ratio(target_lm, draft_lm, context)
+    result = {"suites": per, "mean_acceptance": sum(v["acceptance"] for v in per.values()) / len(per),
+              "cost": cost, "n_per_suite": n_per_suite, "new_tokens": new_tokens,
+              "context_tokens": len(context)}
+    return {**result, "k": k} if draft_lm.kind == "feature" else result
+
+
+def _acceptance(target, draft, seqs, k: int) -> dict[str, dict]:
+    """Per suite acceptance of either draft kind (see the module docstring)."""
+    if draft.kind == "feature":
+        emb = target.model.get_input_embeddings().weight.detach()
+        per = features.acceptance(draft.net, emb, seqs, draft.subset, steps=k)
+        for row in per.values():
+            row["acceptance"] = features.acceptance_at_k(row["alpha"])
+        return per
+    subset = draft.vocab_subset if draft.vocab_subset is not None else torch.arange(draft.vocab_size)
+    return lm_draft.acceptance(draft.model, seqs, subset.cpu(), draft.copy_head)
