@@ -1,5 +1,6 @@
 """Build a role's frozen params dataclass from a plain dict, with one-line errors for
-unknown keys and wrong types (the CLI, YAML configs and Python all go through this)."""
+unknown keys, wrong types and non-finite numbers (NaN, Infinity: rejected for every
+role's params). The CLI, YAML configs and Python all go through this."""
 from __future__ import annotations
 
 import dataclasses
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import SpecDecodeError
+from .inputs import check_finite_values, is_finite_number, is_int, show
 
 
 @dataclass(frozen=True)
@@ -15,21 +17,31 @@ class NoParams:
 
 
 def build_params(cls, params: dict[str, Any] | None, where: str):
+    if params is not None and not isinstance(params, dict):
+        raise SpecDecodeError(f"params of {where} must be a mapping of name: value (got {show(params)})")
     params = dict(params or {})
     fields = {f.name: f for f in dataclasses.fields(cls)}
+    for name in params:
+        if not isinstance(name, str):
+            raise SpecDecodeError(f"Parameter names of {where} must be strings (got {show(name)}). "
+                                  f"Allowed: {', '.join(sorted(fields)) or 'none'}")
     unknown = sorted(set(params) - set(fields))
     if unknown:
         raise SpecDecodeError(
             f"Unknown parameter {unknown[0]!r} for {where}. Allowed: {', '.join(sorted(fields)) or 'none'}"
         )
     for name, value in params.items():
+        # NaN / Infinity mean nothing as a hyperparameter and cannot be written to a JSON record
+        check_finite_values(value, f"Parameter {name!r} of {where}")
         default = fields[name].default
         if default is not dataclasses.MISSING and default is not None:
             want = type(default)
-            if want is float and isinstance(value, int) and not isinstance(value, bool):
+            if want is float and is_int(value):
+                if not is_finite_number(value):
+                    raise SpecDecodeError(f"Parameter {name!r} of {where} must be a finite number (got {show(value)})")
                 params[name] = float(value)
             elif not isinstance(value, want) or (want is int and isinstance(value, bool)):
                 raise SpecDecodeError(
-                    f"Parameter {name!r} of {where} must be {want.__name__} (got {value!r})"
+                    f"Parameter {name!r} of {where} must be {want.__name__} (got {show(value)})"
                 )
     return cls(**params)

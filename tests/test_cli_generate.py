@@ -55,13 +55,13 @@ def test_streams_text_and_stats_line(dirs, capsys):
 
 BAD = {
     "unknown proposer": (["--proposer", "magic"], "Available: draft, eagle, ngram, none"),
-    "unknown verifier": (["--verifier", "strict"], "Available: auto, greedy, match, rejection"),
+    "unknown verifier": (["--verifier", "strict"], "Available: auto, fsd, fuzzy, greedy, match, rejection, topk, typical"),
     "unknown controller": (["--controller", "smart"], "Available: auto, confidence, fixed, heuristic"),
     "k < 1": (["--k", "0"], "k must be an integer >= 1"),
-    "max_new_tokens < 0": (["--max-new-tokens", "-1"], "max_new_tokens must be >= 0"),
-    "temperature < 0": (["--temperature", "-0.5"], "temperature must be >= 0"),
-    "top-p > 1": (["--top-p", "1.5"], "top-p must be in (0, 1]"),
-    "top-p = 0": (["--top-p", "0"], "top-p must be in (0, 1]"),
+    "max_new_tokens < 0": (["--max-new-tokens", "-1"], "max_new_tokens must be an integer >= 0"),
+    "temperature < 0": (["--temperature", "-0.5"], "temperature must be a finite number >= 0"),
+    "top-p > 1": (["--top-p", "1.5"], "top-p must be a finite number in (0, 1]"),
+    "top-p = 0": (["--top-p", "0"], "top-p must be a finite number in (0, 1]"),
     "missing model path": (["--target", "./no/such/model"], "does not exist"),
     "greedy verifier at T>0": (["--verifier", "greedy", "--temperature", "1"], "only at temperature 0"),
     "bad param": (["--param", "proposer.bogus=1", "--proposer", "ngram"], "Unknown parameter 'bogus'"),

@@ -18,7 +18,8 @@ from specdecode.types import (CycleRecord, GenerationResult, Interval, PositionS
                               PrefillRecord)
 
 ROOT = Path(__file__).resolve().parents[1]
-QUICK = ROOT / "reports" / "quick" / "quick.jsonl"   # committed, written with schema v1
+# The quick run of commit 3340099 (schema v1) and the summary.json its report wrote then.
+QUICK = ROOT / "tests" / "data" / "quick_v1.jsonl"
 T0 = 1000.0                                          # a perf_counter origin
 
 
@@ -77,7 +78,7 @@ def test_committed_v1_file_reports_as_before(tmp_path):
     assert "not recorded (run with position_stats: true)" in md
     assert "v1: 108 lines" in md
     new = json.loads((out / "summary.json").read_text())
-    old = json.loads(QUICK.with_name("summary.json").read_text())
+    old = json.loads(QUICK.with_name("quick_v1.summary.json").read_text())
     assert len(new["cells"]) == len(old["cells"])
     for a, b in zip(old["cells"], new["cells"]):
         for name in ("method", "suite", "n_ok", "speedup", "speedup_ci", "tau", "alpha", "c",

@@ -13,10 +13,9 @@ one is selected (--config ID, or --run-id for settings the records do not show).
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -93,10 +92,6 @@ class Configuration:
     fields: dict[str, Any]       # what is known of the CONFIG_FIELDS of its records
     records: list[Record]
 
-    @property
-    def run_ids(self) -> list[str]:
-        return list(dict.fromkeys(r["run_id"] for r in self.records))
-
 
 def _run_settings(manifests: dict[str, dict | None]) -> dict[str, dict]:
     """run_id -> bench config, for every run a manifest describes (the latest invocation,
@@ -135,7 +130,7 @@ def configurations(records: list[Record], manifests: dict[str, dict | None]) -> 
     Groups are ordered by first appearance."""
     settings = _run_settings(manifests)
     fields = [record_fields(r, settings) for r in records]
-    groups: list[dict] = []    # {"fields": union, "members": [index], "exact": bool}
+    groups: list[dict] = []    # {"fields": union of its records' fields, "members": [index], "loose": bool}
     # the best-known records first, so the groups form before records that fit several
     for i in sorted(range(len(records)), key=lambda i: -len(fields[i])):
         fits = [g for g in groups if not g["loose"] and _agrees(fields[i], g["fields"])]
@@ -161,17 +156,20 @@ def configurations(records: list[Record], manifests: dict[str, dict | None]) -> 
     return out
 
 
-def _describe(conf: Configuration, shown: list[str]) -> str:
-    parts = [f"{k}={conf.fields.get(k, '?')}" for k in shown]
-    return f"{conf.id} ({', '.join(parts + [f'{len(conf.records)} records'])})"
+def _listing(groups: list[Configuration]) -> str:
+    """'ID (field=value of the fields that differ, N records); ...' of every group."""
+    keys = list(dict.fromkeys(k for g in groups for k in g.fields))
+    differ = [k for k in keys if len({json.dumps(g.fields.get(k), default=str) for g in groups}) > 1]
+    out = []
+    for g in groups:
+        parts = [f"{k}={g.fields.get(k, '?')}" for k in differ[:3]] + [f"{len(g.records)} records"]
+        out.append(f"{g.id} ({', '.join(parts)})")
+    return "; ".join(out)
 
 
 def _mixed(groups: list[Configuration], where: str) -> SpecDecodeError:
-    keys = list(dict.fromkeys(k for g in groups for k in g.fields))
-    differ = [k for k in keys if len({json.dumps(g.fields.get(k), default=str) for g in groups}) > 1]
-    listing = "; ".join(_describe(g, differ[:3]) for g in groups)
     return SpecDecodeError(f"{where} mixes {len(groups)} configurations that must not be compared: "
-                           f"{listing}; report one with --config ID")
+                           f"{_listing(groups)}; report one with --config ID")
 
 
 def _conflicts(records: list[Record], where: str) -> None:
@@ -218,14 +216,14 @@ def select_runs(runset: RunSet, config: str | None = None,
         if len(chosen) != 1:
             what = "is ambiguous" if chosen else "matches no configuration"
             raise SpecDecodeError(f"--config {config} {what} in {where}. Available: "
-                                  f"{', '.join(_describe(g, []) for g in groups)}")
+                                  f"{_listing(groups)}")
         records = chosen[0].records
     elif len(groups) > 1:
         raise _mixed(groups, where)
     _conflicts(records, where)
     if records is runset.records:
         return runset
-    return dataclasses.replace(runset, records=records)
+    return replace(runset, records=records)
 
 
 def configuration_of(runset: RunSet) -> dict[str, Any]:

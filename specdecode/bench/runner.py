@@ -4,8 +4,9 @@ Items are ordered prompt-major, method-minor, so every method sees the machine i
 same state for the same prompt (drift hits all methods alike); the items of one (suite,
 prompt, seed, temperature) go to a worker together as a Group, which interleaves their
 `repeats` repetitions (1 of every method, then 2, ...) and returns their records once
-all are done. Finished keys in the output file are skipped, which makes any interrupted
-run resumable.
+all are done. Items with an ok record in the output file are skipped (failed ones run
+again), which makes any interrupted run resumable; the file's rules (one writer, only
+run files, repair of a cut last line) are in runfile.py.
 """
 from __future__ import annotations
 
@@ -165,7 +166,7 @@ def exactness(path: Path, keys: set[str]) -> list[dict]:
 
 def exact_checked(records: list[dict], baseline: str | None) -> dict[str, tuple[int, int]]:
     """method -> (T = 0 items the exactness check covered, the method's T = 0 items) for
-    every method other than the baseline whose ok records claim exactness. An item is
+    every method other than the baseline whose records claim exactness. An item is
     covered only where the method and the baseline both ran it ok: a failed item is not
     evidence of exactness."""
     from ..analysis.cells import pair_up

@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from ..errors import SpecDecodeError
+from ..inputs import check_output_dir, check_output_file, int_arg
 
 DESCRIPTION = """\
 Measure methods side by side on the same prompts, with the same token budget and EOS
@@ -42,7 +43,7 @@ def add_parser(sub) -> None:
     p.add_argument("--out", type=Path, help="output JSONL (default: runs/<config>-<date>.jsonl)")
     p.add_argument("--executor", choices=["local", "ray"], default="local")
     p.add_argument("--ray-address", help="address of an existing Ray cluster (default: start a local one)")
-    p.add_argument("--workers", type=int, help="Ray workers (default: one per `threads` CPUs)")
+    p.add_argument("--workers", type=int_arg(1), help="Ray workers (default: one per `threads` CPUs)")
     p.add_argument("--keep-errors", action="store_true",
                    help="on resume, keep the error records of earlier runs instead of running those items again")
     p.add_argument("--report", type=Path, metavar="DIR", help="also write the report to DIR when done")
@@ -59,7 +60,8 @@ def run(args) -> int:
 
     methods = [m.strip() for m in args.methods.split(",")] if args.methods else None
     cfg = load_config(args.config, args.set, methods)
-    out = args.out or default_out(args.config)
+    out = check_output_file(args.out or default_out(args.config), "--out")
+    check_output_dir(_report_dir(out, args.report), "--report")
     if args.dry_run:
         print(json.dumps(cfg.to_dict(), indent=2, default=str))
         return 0

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ..errors import SpecDecodeError
+from ..inputs import SEED_MAX, check_output_dir, check_readable_file, int_arg
 
 HELP = "analyse benchmark runs (JSONL): speedups with CIs, acceptance, theory, plots"
 DESCRIPTION = """\
@@ -45,7 +46,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--run-id", metavar="ID[,ID...]",
                    help="report the records of these bench invocations only (record run_id)")
     p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--seed", type=int_arg(0, SEED_MAX), default=0, help="bootstrap seed (default 0)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--color", choices=["auto", "always", "never"], default="auto",
                    help="color the terminal table (red = exactness failure)")
@@ -68,7 +69,9 @@ def run(args) -> int:
         raise SpecDecodeError(f"--n-boot {args.n_boot} is too few for a 95% CI; use >= 100")
     cfg = AnalysisConfig(n_boot=args.n_boot, seed=args.seed, main_method=args.main_method,
                          trace_prompt=args.trace_prompt)
-    out = _out_dir(args)
+    for r in args.runs:
+        check_readable_file(r, "run file", "give a RUN.jsonl written by `specdecode bench`")
+    out = check_output_dir(_out_dir(args), "--out")
     run_ids = [r.strip() for r in args.run_id.split(",") if r.strip()] if args.run_id else None
     runset = select_runs(load_runs(args.runs), args.config, run_ids)
     summary = write_report(runset, out, cfg, baseline=args.baseline, plots=not args.no_plots)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import SpecDecodeError
+from ..inputs import read_text_file
 
 DESCRIPTION = """\
 Validate every line of each RUN.jsonl against the record schema of its schema_version
@@ -68,9 +69,8 @@ def check_file(path: Path) -> dict:
 
 
 def run(args) -> int:
-    missing = [str(p) for p in args.runs if not p.is_file()]
-    if missing:
-        raise SpecDecodeError(f"{', '.join(missing)}: no such run file")
+    for path in args.runs:  # missing, a directory, unreadable, binary or not UTF-8: one line
+        read_text_file(path, "run file", "give a RUN.jsonl written by `specdecode bench`")
     bad = 0
     for path in args.runs:
         c = check_file(path)
