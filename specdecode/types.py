@@ -161,7 +161,7 @@ class CycleRecord:
     @property
     def overhead_s(self) -> float:
         """The cycle outside the draft stage and the target calls: warp, verify, commit,
-        control. Never clamped: the intervals lie inside [start, end], so it is >= 0."""
+        control, and the per-position statistics when they were asked for. Never clamped: the intervals lie inside [start, end], so it is >= 0."""
         return self.cycle_s - busy_seconds(self.intervals)
 
 

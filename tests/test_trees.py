@@ -2,6 +2,8 @@
 the target's tree forward, verification and keep(path). At T = 0 the tokens equal
 target-only greedy, and after every cycle both KV caches (target and draft) equal a
 fresh prefill of the tokens they claim to hold."""
+import dataclasses
+
 import pytest
 import torch
 
@@ -69,8 +71,7 @@ def test_two_branch_tree_is_exact_and_keeps_both_caches_fresh(noise):
     decoder = SpeculativeDecoder(target, MethodConfig(proposer="draft", k=2), SamplingConfig(0.0), {"draft": draft})
     proposer = TwoBranch(None)
     proposer.bind(target, {"draft": draft})
-    decoder.resolved = decoder.resolved.__class__(proposer, decoder.verifier, decoder.resolved.controller_cls,
-                                                  decoder.resolved.controller_params, decoder.method)
+    decoder.resolved = dataclasses.replace(decoder.resolved, proposer=proposer)
     out, second_branch = [], 0
     for event in decoder.stream(PROMPT, GenerationConfig(max_new_tokens=40, stop_at_eos=False)):
         if hasattr(event, "tokens"):
