@@ -65,3 +65,41 @@ def with_repeats(r, totals, prefill_s=0.1):
     r["counters"].update({k: kept[k] for k in ("prefill_s", "decode_s", "total_s")})
     assert validate_record(r) == [], validate_record(r)
     return r
+
+
+def item_uniform(r):
+    """A number in [0, 1) fixed by the item (suite, prompt, seed, T), shared by all methods."""
+    import hashlib
+
+    blob = f"{r['suite']}/{r['prompt_id']}/{r['seed']}/{r['temperature']}".encode()
+    return int(hashlib.sha256(blob).hexdigest()[:8], 16) / 16 ** 8
+
+
+def quality(score, *, binary=True, scorer=None, agreement=None):
+    return {"scorer": scorer or ("pass" if binary else "similarity"), "score": float(score),
+            "binary": binary, "detail": None, "agreement": agreement}
+
+
+def with_quality(records, means, *, binary=True, baseline="target"):
+    """Score the ok records of the methods in `means` (method -> mean score), coupled by
+    item: with u = item_uniform, a binary score is 1 when u < mean, a continuous one is
+    mean + 0.2 (u - 0.5). Methods with equal means score every item equally; a lower mean
+    loses on the items between. Agreement: prefix_match = the share of output_ids before
+    the first difference from the baseline's, chrF 1.0 or 0.9; none for the baseline."""
+    base = {(r["suite"], r["prompt_id"], r["seed"], r["temperature"]): r["output_ids"]
+            for r in records if r["method"] == baseline and r["status"] == "ok"}
+    for r in records:
+        if r["status"] != "ok" or r["method"] not in means:
+            continue
+        u, mean = item_uniform(r), means[r["method"]]
+        score = float(u < mean) if binary else min(1.0, max(0.0, mean + 0.2 * (u - 0.5)))
+        ref = base.get((r["suite"], r["prompt_id"], r["seed"], r["temperature"]))
+        agreement = None
+        if ref is not None and r["method"] != baseline:
+            ids = r["output_ids"]
+            same = next((i for i, (a, b) in enumerate(zip(ids, ref)) if a != b), len(ids))
+            agreement = {"baseline": baseline, "prefix_match": same / max(len(ids), 1),
+                         "chrf": 1.0 if ids == ref else 0.9}
+        r["quality"] = quality(score, binary=binary, agreement=agreement)
+        assert validate_record(r) == [], validate_record(r)
+    return records

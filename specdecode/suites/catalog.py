@@ -23,10 +23,10 @@ def load_suite(name_or_path: str, split: str = "test", n: int | None = None) -> 
     else:
         path = Path(name_or_path)
         items, forced = user_jsonl.read_items(path)
-        spec = _user_spec(path)
+        spec = _user_spec(path, user_jsonl.default_scorer(items))
     chosen = tuple(it for it in items if _in_split(it, split, forced))
     return Suite(spec.name, f"{spec.version}+{content_hash(items)}", spec.description,
-                 spec.source, spec.licence, split, chosen[:n] if n else chosen)
+                 spec.source, spec.licence, split, chosen[:n] if n else chosen, spec.scorer)
 
 
 def list_suites() -> list[SuiteInfo]:
@@ -63,6 +63,6 @@ def _in_split(item: SuiteItem, split: str, forced: dict[str, str]) -> bool:
     return split == "all" or forced.get(item.id, split_of(item.id)) == split
 
 
-def _user_spec(path: Path) -> SuiteSpec:
+def _user_spec(path: Path, scorer: str) -> SuiteSpec:
     return SuiteSpec(name=path.stem, version="user", description=f"user prompts from {path.name}",
-                     source=str(path), licence="unknown (user file)", build=lambda: [])
+                     source=str(path), licence="unknown (user file)", build=lambda: [], scorer=scorer)

@@ -24,6 +24,7 @@ class Suite:
     licence: str
     split: str  # "dev" | "test" | "all"
     items: tuple[SuiteItem, ...]
+    scorer: str = "agreement"  # quality scorer (specdecode.quality.SCORERS); agreement needs no reference
 
     def __len__(self) -> int:
         return len(self.items)
@@ -43,6 +44,7 @@ class SuiteSpec:
     source: str
     licence: str
     build: Callable[[], list[SuiteItem]]
+    scorer: str = "agreement"  # quality scorer; the default needs no reference
 
 
 @dataclass(frozen=True)

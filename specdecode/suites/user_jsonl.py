@@ -4,6 +4,8 @@ Each non-blank line is an object {"id"?: str, "prompt": str, "reference"?: str,
 "split"?: "dev" | "test", ...}; any other keys go to meta. Without "id" an item is
 named "<file stem>/<hash of its prompt>", so ids (and the hash-based split) do not move
 when lines are added or reordered. An explicit "split" overrides the hash.
+Quality: scorer `chrf` when every line has a reference, else `agreement` (with the
+target-only output); a bench config may override it (`scorers:`).
 """
 from __future__ import annotations
 
@@ -42,6 +44,11 @@ def read_items(path: Path) -> tuple[list[SuiteItem], dict[str, str]]:
         raise SpecDecodeError(
             f"suite file '{path}' has no prompts; add lines like {{\"prompt\": \"...\"}}")
     return items, forced
+
+
+def default_scorer(items: list[SuiteItem]) -> str:
+    """chrf against the references when every item has one, else agreement."""
+    return "chrf" if all(it.reference for it in items) else "agreement"
 
 
 def _parse_line(path: Path, lineno: int, line: str) -> tuple[SuiteItem, str | None]:
