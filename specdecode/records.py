@@ -44,7 +44,14 @@ Version history:
      ({role: identity} of every model besides the target the method used, {} for none);
      counters.mismatches; prefill_intervals. A v1 record upgrades to v2 with the fields
      v1 did not record set to null.
-     Later addition, optional (v2 records without it stay valid): repeats.
+     Later additions, optional (v2 records without them stay valid): repeats, quality.
+
+Quality (optional v2 field `quality`, specdecode/quality): null for error records, for
+records written before the field existed, and for items not scored; else
+  {"scorer": name, "score": [0, 1], "binary": bool, "detail": str | null,
+   "agreement": null | {"baseline": method, "prefix_match": [0, 1], "chrf": [0, 1]}}
+scored after generation (no timing includes it); agreement compares the output with the
+baseline method's output for the same (suite, prompt, seed, temperature).
 """
 from __future__ import annotations
 
@@ -75,7 +82,9 @@ _IDENTITY = {
     "type": "object",
     "additionalProperties": False,
     "required": ["name", "hash"],
-    "properties": {"name": {"type": "string"}, "hash": {"type": "string"}},
+    # dtype: present only when not fp32 (dtypes.py), so fp32 keys stay what they were
+    "properties": {"name": {"type": "string"}, "hash": {"type": "string"},
+                   "dtype": {"enum": ["bf16"]}},
 }
 _MODEL = {**_IDENTITY, "type": ["object", "null"]}
 
@@ -237,8 +246,35 @@ _RECORD_PROPERTIES = {
     "trace": {"type": ["array", "null"], "items": CYCLE_SCHEMA},  # null: peers, errors
     "prefill_intervals": _INTERVALS,
 }
+_UNIT = {"type": "number", "minimum": 0, "maximum": 1}
+AGREEMENT_SCHEMA = {   # the output vs the baseline method's output (same prompt, seed, T)
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["baseline", "prefix_match", "chrf"],
+    "properties": {"baseline": {"type": "string"}, "prefix_match": _UNIT, "chrf": _UNIT},
+}
+QUALITY_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["scorer", "score", "binary", "detail", "agreement"],
+    "properties": {
+        "scorer": {"type": "string"}, "score": _UNIT, "binary": {"type": "boolean"},
+        "detail": {"type": ["string", "null"]},
+        "agreement": {"anyOf": [AGREEMENT_SCHEMA, {"type": "null"}]},
+    },
+}
+DIVERGENCE_SCHEMA = {   # audit.py: where an exact method left target-only, and why
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["position", "gap", "margin", "tolerance", "numerical"],
+    "properties": {"position": _INT, "gap": {"type": ["number", "null"]},
+                   "margin": {"type": ["number", "null"]}, "tolerance": _NUM,
+                   "numerical": {"type": "boolean"}},
+}
 _OPTIONAL_PROPERTIES = {   # v2 fields added later: records written before them stay valid
     "repeats": {"type": ["array", "null"], "items": REPEAT_SCHEMA, "minItems": 1},
+    "quality": {"anyOf": [QUALITY_SCHEMA, {"type": "null"}]},   # null: error / not scored
+    "divergence": {"anyOf": [DIVERGENCE_SCHEMA, {"type": "null"}]},  # exact methods at T = 0
 }
 
 RECORD_SCHEMA = {
@@ -291,7 +327,7 @@ def upgrade(record: Record) -> Record:
     old = copy.deepcopy(record)
     draft = old.pop("draft")
     out = {**old, "schema_version": SCHEMA_VERSION, "models": {"draft": draft} if draft else {},
-           "prefill_intervals": None, "repeats": None}
+           "prefill_intervals": None, "repeats": None, "quality": None}
     if out["counters"] is not None:
         out["counters"]["mismatches"] = None
     if out["trace"] is not None:
@@ -488,10 +524,10 @@ def new_record(*, key: str, run_id: str, method: str, method_config: dict, exact
                prompt_tokens: int = 0, output_ids: list[int] = (), output_text: str = "",
                finish_reason: str = "error", counters: dict | None = None,
                trace: list[dict] | None = None, prefill_intervals: list | None = None,
-               repeats: list[dict] | None = None,
+               repeats: list[dict] | None = None, quality: dict | None = None,
                error: str | None = None, created: str | None = None) -> Record:
     """A current-version record; status is 'error' iff `error` is given (then the
-    outputs, counters, trace and repeats are empty)."""
+    outputs, counters, trace, repeats and quality are empty)."""
     failed = error is not None
     return {
         "schema_version": SCHEMA_VERSION, "key": key, "run_id": run_id,
@@ -507,6 +543,7 @@ def new_record(*, key: str, run_id: str, method: str, method_config: dict, exact
         "trace": None if failed else trace,
         "prefill_intervals": None if failed else prefill_intervals,
         "repeats": None if failed or repeats is None else [dict(r) for r in repeats],
+        "quality": None if failed or quality is None else dict(quality),
         "created": created or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
 

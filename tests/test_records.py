@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from analysis_fixtures import known_run
-from specdecode.analysis.exactness import t0_mismatches
+from specdecode.analysis.exactness import real, t0_mismatches
 from specdecode.analysis.synthetic import SynthConfig, synthetic_run, write_run
 from specdecode.cli import main
 from specdecode.errors import SpecDecodeError
@@ -152,8 +152,21 @@ def test_manifest_path():
 # -- analysis on v2 ------------------------------------------------------------------------
 
 def test_one_t0_exactness_check():
+    # no audit on the record: the divergence counts as real (not a near-tie)
     assert t0_mismatches(known_run()) == [
-        {"method": "spec", "suite": "code", "prompt_id": "p1", "seed": 0, "first_diff": 10}]
+        {"method": "spec", "suite": "code", "prompt_id": "p1", "seed": 0, "first_diff": 10,
+         "numerical": False, "gap": None, "tolerance": None}]
+
+
+def test_audited_near_tie_is_kept_apart():
+    records = known_run()
+    for r in records:
+        if r["method"] == "spec" and r["prompt_id"] == "p1":
+            r["divergence"] = {"position": 10, "gap": 0.02, "margin": 0.02, "tolerance": 0.4,
+                               "numerical": True}
+            assert validate_record(r) == []
+    found = t0_mismatches(records)
+    assert [m["numerical"] for m in found] == [True] and real(found) == []
 
 
 def test_report_shows_per_position_statistics(tmp_path, capsys):

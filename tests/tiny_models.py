@@ -6,7 +6,8 @@ import copy
 
 import torch
 from tokenizers import Tokenizer, models, pre_tokenizers
-from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+from transformers import (LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast, Qwen2Config,
+                          Qwen2ForCausalLM)
 
 from specdecode.models.wrapper import CausalLM
 
@@ -19,15 +20,21 @@ def word_tokenizer(vocab: int) -> PreTrainedTokenizerFast:
     return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="</s>", unk_token="w0")
 
 
+ARCHS = {"llama": (LlamaConfig, LlamaForCausalLM),
+         # the real pair's architecture (zoo:qwen2.5-coder-*): q/k/v biases, GQA, untied head
+         "qwen2": (Qwen2Config, Qwen2ForCausalLM)}
+
+
 def tiny_lm(vocab: int = 24, seed: int = 0, layers: int = 2, hidden: int = 32, max_len: int = 256,
-            scale: float = 1.0, name: str = "tiny") -> CausalLM:
+            scale: float = 1.0, name: str = "tiny", arch: str = "llama") -> CausalLM:
     """scale multiplies the LM head: > 1 sharpens the distribution (less random text)."""
     torch.manual_seed(seed)
-    cfg = LlamaConfig(vocab_size=vocab, hidden_size=hidden, intermediate_size=2 * hidden,
-                      num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=2,
-                      max_position_embeddings=max_len, eos_token_id=vocab - 1, bos_token_id=0,
-                      tie_word_embeddings=False)
-    model = LlamaForCausalLM(cfg).eval()
+    config_cls, model_cls = ARCHS[arch]
+    cfg = config_cls(vocab_size=vocab, hidden_size=hidden, intermediate_size=2 * hidden,
+                     num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=2,
+                     max_position_embeddings=max_len, eos_token_id=vocab - 1, bos_token_id=0,
+                     tie_word_embeddings=False)
+    model = model_cls(cfg).eval()
     with torch.no_grad():
         model.lm_head.weight.mul_(scale)
     return CausalLM(model, word_tokenizer(vocab), name=name, identity=f"{name}-{seed}")

@@ -26,14 +26,24 @@ def first_diff(ids: list[int], ref: list[int]) -> int | None:
 
 
 def mismatches(pairs: list[tuple[Record, Record]]) -> list[dict[str, Any]]:
-    """(method record, baseline record) pairs whose output_ids differ."""
+    """(method record, baseline record) pairs whose output_ids differ. `numerical` is
+    True only where the worker's audit (audit.py) found a near-tie flipped by rounding
+    (bf16); a divergence without an audit is real."""
     bad = []
     for m, b in pairs:
         diff = first_diff(m["output_ids"], b["output_ids"])
         if diff is not None:
+            audit = m.get("divergence") or {}
             bad.append({"method": m["method"], "suite": m["suite"], "prompt_id": m["prompt_id"],
-                        "seed": m["seed"], "first_diff": diff})
+                        "seed": m["seed"], "first_diff": diff,
+                        "numerical": bool(audit.get("numerical")), "gap": audit.get("gap"),
+                        "tolerance": audit.get("tolerance")})
     return bad
+
+
+def real(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The mismatches that are not numerical near-ties: bugs."""
+    return [m for m in found if not m["numerical"]]
 
 
 def t0_mismatches(records: list[Record], baseline: str | None = None) -> list[dict[str, Any]]:

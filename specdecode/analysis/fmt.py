@@ -43,10 +43,12 @@ def exactness(cell: dict[str, Any], markdown: bool) -> str:
     e = cell["exact_t0"]
     if e is None:
         return DASH if cell["exact"] else "lossy"
+    ties = e.get("near_ties") or 0   # bf16 near-ties (audit.py): reported, not failures
+    tied = f", {ties} near-tie{'s' if ties > 1 else ''}" if ties else ""
     if e["status"] == "yes":
-        return f"yes ({e['n']}/{e['n']})"
+        return f"yes ({e['n'] - ties}/{e['n']}{tied})"
     no = "**NO**" if markdown else "NO"
-    return f"{no} ({e['mismatched']}/{e['n']} mismatched)"
+    return f"{no} ({e['mismatched']}/{e['n']} mismatched{tied})"
 
 
 def temperature(t: float) -> str:

@@ -14,8 +14,9 @@ from . import metrics as M
 from .cells import (ALL_SUITES, CellKey, cell_keys, find_baseline, pair_up,
                     pick_trace_item, select)
 from .config import AnalysisConfig
-from .exactness import is_checked, mismatches
+from .exactness import is_checked, mismatches, real
 from .load import RunSet
+from .quality import QUALITY_DEFINITIONS, quality_summary
 from .spread import spread
 from .stats import paired_ratio, quantile, two_proportion_z
 from .theory import (expected_tau, expected_tau_mixture, expected_tau_positional,
@@ -71,7 +72,9 @@ DEFINITIONS = {
     "ttft": "prefill_s (median, p90)",
     "tpot": "decode_s / (new_tokens - 1), median over records",
     "exact_t0": "for exact methods at temperature 0: output_ids equal the baseline's on "
-                "every shared item",
+                "every shared item; a bf16 divergence the audit finds to be a near-tie "
+                "(logit gap under the dtype tolerance, see docs/dtype.md) is counted "
+                "apart as a near-tie, not as a mismatch",
     "errors": "records with status 'error' are counted and excluded from every figure",
     "v_by_k": "from traces: mean cycle target_s for cycles that drafted k tokens (a k+1 "
               "token verify call) over the baseline's target_s / target_calls",
@@ -224,8 +227,11 @@ def _theory_drafted(cell: CellSummary, lengths: list[tuple[float, int]] | None) 
 def _exactness(cell: CellSummary, pairs) -> None:
     if not is_checked(cell.exact, cell.temperature, cell.is_baseline) or not pairs:
         return
-    bad = len(mismatches(pairs))
+    found = mismatches(pairs)
+    bad, ties = len(real(found)), len(found) - len(real(found))
     cell.exact_t0 = {"status": "yes" if bad == 0 else "NO", "n": len(pairs), "mismatched": bad}
+    if ties:  # bf16 near-ties (audit.py); absent otherwise, so fp32 summaries are unchanged
+        cell.exact_t0["near_ties"] = ties
 
 
 def summarize_cell(records: list[dict], key: CellKey, baseline: str | None,
@@ -313,7 +319,7 @@ def build_summary(runset: RunSet, cfg: AnalysisConfig, baseline_name: str | None
     cells = [summarize_cell(records, key, baseline, cfg) for key in cell_keys(records)]
     noise = spread(records, cells, baseline, cfg)   # sets noise_floor / within_noise on cells
     vk = v_by_k(records, baseline)
-    return {
+    out = {
         "format": SUMMARY_FORMAT,
         "inputs": {"paths": runset.paths, "n_records": len(records),
                    "superseded": runset.superseded, "manifests": runset.manifests,
@@ -327,3 +333,8 @@ def build_summary(runset: RunSet, cfg: AnalysisConfig, baseline_name: str | None
         "projection": projection(cells, vk, cfg),
         "trace_item": pick_trace_item(records, cfg.trace_prompt),
     }
+    quality = quality_summary(records, cells, baseline, cfg)
+    if quality is not None:   # unscored runs keep the summary they always had
+        out["quality"] = quality
+        out["definitions"] = {**DEFINITIONS, **QUALITY_DEFINITIONS}
+    return out

@@ -13,6 +13,7 @@
       two-drafts: {proposer: some-cascade, models: {draft: A, draft2: B}}  # named models
       hf-assisted: {peer: hf-assisted, k: 4, params: {confidence_threshold: 0.0}}
     position_stats: false             # true: every cycle records per-position statistics
+    scorers: {chat: agreement}        # optional: suite -> quality scorer (default: the suite's own)
 
 Every error names the key and the allowed values, in one line.
 """
@@ -101,8 +102,16 @@ class BenchConfig:
     top_p: float = 1.0
     min_verify_rows: int = 1   # pad 2..N-1-token target calls to N rows (CPU BLAS quirk)
     position_stats: bool = False  # every loop method records per-position statistics
+    dtype: str = "fp32"        # fp32 | bf16 | auto (dtypes.py: measured once per machine and model)
     # side-by-side ratios to print and report: {label, num, den, suite (or "all"), goal?}
     ratios: tuple[dict, ...] = ()
+    # quality scorer per suite (as named in `suites`), overriding the suite's own scorer
+    scorers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def baseline(self) -> str:
+        """The target-only method (proposer none) the others are compared with: the first."""
+        return next(m.name for m in self.methods if m.loop is not None and m.loop.proposer == "none")
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -198,6 +207,12 @@ def _list(raw: dict, key: str, kind, default) -> tuple:
     return tuple(_typed({key: v}, key, kind, None) for v in value)
 
 
+def _dtype(raw: dict) -> str:
+    from ..dtypes import check_choice
+
+    return check_choice(_typed(raw, "dtype", str, "fp32"), "dtype:")
+
+
 def from_dict(raw: dict) -> BenchConfig:
     fields = {f.name for f in dataclasses.fields(BenchConfig)}
     _no_unknown(raw, fields, "config")
@@ -222,11 +237,14 @@ def from_dict(raw: dict) -> BenchConfig:
         top_p=_typed(raw, "top_p", float, 1.0),
         min_verify_rows=_typed(raw, "min_verify_rows", int, 1),
         position_stats=_typed(raw, "position_stats", bool, False),
+        dtype=_dtype(raw),
         ratios=_ratios(raw.get("ratios") or [], methods),
+        scorers=_scorers(raw.get("scorers"), suites),
     )
     if cfg.position_stats:
         cfg = dataclasses.replace(cfg, methods=tuple(_with_stats(m) for m in cfg.methods))
     _check_grid(cfg)
+    _check_scorers(cfg)
     _check_methods(cfg)
     _warn_ignored(cfg)
     return cfg
@@ -282,6 +300,31 @@ def _ratios(raw: list, methods: dict) -> tuple[dict, ...]:
                     "den": spec["den"], "suite": spec.get("suite") or "all", "goal": goal,
                     "temperature": temperature})
     return tuple(out)
+
+
+def _scorers(raw, suites: tuple[str, ...]) -> dict[str, str]:
+    """`scorers: {suite: scorer}`; each key one of `suites`, each value a scorer name."""
+    from ..quality import SCORERS
+
+    scorers = _mapping(raw, "scorers")
+    for suite, name in scorers.items():
+        if suite not in suites:
+            raise SpecDecodeError(f"scorers: {show(suite)} is not one of the suites. "
+                                  f"Available: {', '.join(suites) or '(none)'}")
+        if not isinstance(name, str) or name not in SCORERS:
+            raise SpecDecodeError(f"scorers.{suite}: unknown scorer {show(name)}. "
+                                  f"Available: {', '.join(SCORERS.names())}")
+    return scorers
+
+
+def _check_scorers(cfg: BenchConfig) -> None:
+    """Every overridden suite's items carry what its scorer needs (a reference, HumanEval
+    meta), before any model loads; the suites' own scorers fit their items by design."""
+    from ..quality import check_items
+    from ..suites import load_suite
+
+    for suite, scorer in cfg.scorers.items():
+        check_items(suite, scorer, load_suite(suite, split=cfg.split, n=cfg.n_prompts).items)
 
 
 def _check_grid(cfg: BenchConfig) -> None:

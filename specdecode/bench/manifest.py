@@ -55,7 +55,9 @@ def hardware() -> dict:
     return info
 
 
-def write_manifest(run: Path, cfg, run_id: str, executor: str, config_name: str) -> Path:
+def write_manifest(run: Path, cfg, run_id: str, executor: str, config_name: str,
+                   dtypes: dict | None = None) -> Path:
+    """dtypes: {model id: dtypes.Decision.to_json()}, what each model ran in and why."""
     import torch
 
     path = manifest_path(run)
@@ -69,7 +71,8 @@ def write_manifest(run: Path, cfg, run_id: str, executor: str, config_name: str)
     data = {"run_id": run_id, "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "git_sha": git_sha(), "packages": packages(), "hardware": hardware(),
             "torch_threads": cfg.threads or torch.get_num_threads(), "executor": executor,
-            "config_name": config_name, "config": cfg.to_dict(), "history": history}
+            "config_name": config_name, "config": cfg.to_dict(), "dtypes": dtypes or {},
+            "history": history}
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2, default=str))
     os.replace(tmp, path)

@@ -26,17 +26,29 @@ from .worker import Group, Item, Worker, method_models
 def model_identities(cfg: BenchConfig) -> dict:
     """Resolve (and build, for zoo models) the models once in the driver; identities
     name + weight fingerprint go into every key and record."""
-    from ..models.loading import fingerprint, resolve_path
+    from ..models.loading import resolve_path
 
-    ids = {"target_path": str(resolve_path(cfg.target)), "models": {}}
-    ids["target"] = {"name": cfg.target, "hash": fingerprint(ids["target_path"])}
+    ids = {"target_path": str(resolve_path(cfg.target)), "models": {}, "dtypes": {}}
+    ids["target"] = _identity(cfg, cfg.target, ids["target_path"], ids["dtypes"])
     for m in cfg.methods:  # every other model: id -> {"path", "identity": {name, hash}}
         for model_id in m.model_ids(cfg.draft).values():
             if model_id and model_id not in ids["models"]:
                 path = str(resolve_path(model_id))
                 ids["models"][model_id] = {"path": path,
-                                           "identity": {"name": model_id, "hash": fingerprint(path)}}
+                                           "identity": _identity(cfg, model_id, path, ids["dtypes"])}
     return ids
+
+
+def _identity(cfg: BenchConfig, model_id: str, path: str, decisions: dict) -> dict:
+    """{name, hash} (+ dtype: bf16 when the policy picks it, so fp32 keys are unchanged);
+    the dtype decision with its timings goes to `decisions` (the manifest)."""
+    from ..dtypes import resolve
+    from ..models.loading import fingerprint
+
+    decision = resolve(cfg.dtype, path)
+    decisions[model_id] = decision.to_json()
+    ident = {"name": model_id, "hash": fingerprint(path)}
+    return {**ident, "dtype": "bf16"} if decision.dtype == "bfloat16" else ident
 
 
 def plan(cfg: BenchConfig, identities: dict) -> list[Item]:
@@ -46,6 +58,7 @@ def plan(cfg: BenchConfig, identities: dict) -> list[Item]:
     sampling = {"top_k": cfg.top_k, "top_p": cfg.top_p, "chat": cfg.chat}
     for suite_name in cfg.suites:
         suite = load_suite(suite_name, split=cfg.split, n=cfg.n_prompts)
+        scorer = cfg.scorers.get(suite_name, suite.scorer)
         for prompt in suite.items:
             for seed in cfg.seeds:
                 for temp in cfg.temperatures:
@@ -53,7 +66,8 @@ def plan(cfg: BenchConfig, identities: dict) -> list[Item]:
                         models = method_models(identities, cfg, m)
                         key = item_key(m.resolved(), suite.name, suite.version, prompt.id, seed, temp,
                                        cfg.max_new_tokens, identities["target"], models, sampling)
-                        items.append(Item(key, m.name, suite.name, suite.version, prompt.id, prompt.prompt, seed, temp))
+                        items.append(Item(key, m.name, suite.name, suite.version, prompt.id, prompt.prompt,
+                                          seed, temp, scorer, prompt.reference, prompt.meta))
     return items
 
 
@@ -78,7 +92,8 @@ class RunOutcome:
     skipped: int
     written: int = 0
     errors: int = 0
-    mismatches: list = field(default_factory=list)
+    mismatches: list = field(default_factory=list)   # real T = 0 mismatches (bugs)
+    near_ties: list = field(default_factory=list)    # bf16 divergences the audit excused
     keys: frozenset = frozenset()  # every key this config plans (done before or now)
     retried: int = 0               # items whose earlier records were all errors, run again now
     failed: list = field(default_factory=list)  # error message of each planned item with no ok record
@@ -101,7 +116,7 @@ def run_bench(cfg: BenchConfig, out: Path, executor: str = "local", ray_address:
         outcome = RunOutcome(out, len(items), len(items) - len(todo), keys=frozenset(it.key for it in items),
                              retried=sum(it.key in state.failed for it in todo))
         run_id = uuid.uuid4().hex[:12]
-        write_manifest(out, cfg, run_id, executor, config_name)
+        write_manifest(out, cfg, run_id, executor, config_name, dtypes=identities.get("dtypes"))
         make_worker = functools.partial(Worker, cfg, run_id, identities)
         if executor == "ray":
             from .executors import run_ray
@@ -142,13 +157,15 @@ def _close(outcome: RunOutcome) -> None:
     """The closing figures over every planned item (done before or now), one record per
     item (an ok record over earlier errors): which failed and why, and the T = 0 check."""
     from ..analysis.cells import find_baseline
-    from ..analysis.exactness import t0_mismatches
+    from ..analysis.exactness import real, t0_mismatches
     from ..analysis.load import latest_per_key
     from ..records import read_records
 
     records = latest_per_key([r for r in read_records(outcome.path).records if r["key"] in outcome.keys])
     outcome.failed = [r["error"] for r in records if r["status"] != "ok"]
-    outcome.mismatches = t0_mismatches(records)
+    found = t0_mismatches(records)
+    outcome.mismatches = real(found)
+    outcome.near_ties = [m for m in found if m["numerical"]]
     outcome.baseline = find_baseline(records)
     outcome.exact_checked = exact_checked(records, outcome.baseline)
 

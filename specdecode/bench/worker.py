@@ -10,10 +10,14 @@ repetition's timings (`repeats`) and the counters of the median one (records.py)
 Warm-up is stage 0 of the same measured path: before a method's first item, the worker
 generates that item `warmup` times with a `warmup_tokens` budget through the same path
 and discards the results.
+Quality (specdecode/quality) is scored once every item of the Group is generated, so no
+timing includes it: each ok item with its suite's scorer, and its agreement with the
+baseline method's output in the same Group (null when the baseline is not in the Group
+or failed). A scorer that raises turns the item into an error record naming the scorer.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..config import GenerationConfig, SamplingConfig
 from ..records import (dumps, generation_to_json, median_repetition, new_record, peer_counters,
@@ -37,6 +41,9 @@ class Item:
     prompt: str          # the user message; the worker renders it with the target's template
     seed: int
     temperature: float
+    scorer: str = "agreement"        # quality scorer name (specdecode.quality.SCORERS)
+    reference: str | None = None     # the suite item's reference and meta, for the scorer
+    meta: dict = field(default_factory=dict, hash=False)
 
     @property
     def prompt_key(self) -> tuple:
@@ -71,7 +78,7 @@ class Worker:
 
         if self.cfg.threads:
             torch.set_num_threads(self.cfg.threads)
-        self.target = load_model(self.identities["target_path"])
+        self.target = load_model(self.identities["target_path"], dtype=_dtype(self.identities["target"]))
         self.target.name = self.cfg.target
         self.target.min_rows = self.cfg.min_verify_rows
 
@@ -84,7 +91,8 @@ class Worker:
             if not model_id:
                 continue  # not given: the config check refuses that before a run
             if model_id not in self.loaded:
-                self.loaded[model_id] = load_model(self.identities["models"][model_id]["path"])
+                known = self.identities["models"][model_id]
+                self.loaded[model_id] = load_model(known["path"], dtype=_dtype(known["identity"]))
                 self.loaded[model_id].name = model_id
             out[role] = self.loaded[model_id]
         return out
@@ -117,7 +125,8 @@ class Worker:
                 except Exception as exc:  # an item failure is a record, never a silent skip
                     where = f"repetition {rep + 1}/{reps}: " if reps > 1 else ""
                     failed[item.key] = where + _message(exc)
-        return [self._finish(it, generations[it.key], failed.get(it.key)) for it in group.items]
+        records = [self._finish(it, generations[it.key], failed.get(it.key)) for it in group.items]
+        return self._audited(group, self._scored(group, records))
 
     def _warm(self, item: Item) -> None:
         """Stage 0 before a method's first item: same path, results discarded."""
@@ -137,6 +146,42 @@ class Worker:
             return record
         except Exception as exc:
             return self._record(item, None, error=_message(exc))
+
+    # -- quality, after every generation of the group ----------------------------------
+    def _scored(self, group: Group, records: list[dict]) -> list[dict]:
+        base = _baseline_output(records, self.cfg.baseline)
+        return [self._quality(it, rec, base) for it, rec in zip(group.items, records)]
+
+    def _quality(self, item: Item, record: dict, base) -> dict:
+        """The record with its quality; an error record when the scorer raises."""
+        from ..quality import quality
+
+        if record["status"] != "ok":
+            return record
+        try:
+            record["quality"] = quality(item.scorer, item.reference, item.meta, record["output_text"],
+                                        record["output_ids"], base)
+            return record
+        except Exception as exc:  # e.g. the sandbox failed: an error record, never a silent 0
+            return self._record(item, None, error=f"scorer {item.scorer}: {_message(exc)}")
+
+    # -- T = 0 exactness audit, after every generation of the group ---------------------
+    def _audited(self, group: Group, records: list[dict]) -> list[dict]:
+        """Each exact method's T = 0 record that left the baseline's tokens gets
+        `divergence` (audit.py): where, the target's logit gap there, and whether it is a
+        numerical near-tie (bf16) or a real mismatch."""
+        from ..audit import classify
+        from ..decoder import encode_prompt
+
+        base = next((r for r in records if r["method"] == self.cfg.baseline and r["status"] == "ok"), None)
+        for item, rec in zip(group.items, records):
+            if (base is None or rec is base or rec["status"] != "ok" or not rec["exact"]
+                    or item.temperature != 0 or rec["output_ids"] == base["output_ids"]):
+                continue
+            prompt_ids = encode_prompt(self.target, item.prompt, self.cfg.chat)
+            found = classify(self.target, prompt_ids, base["output_ids"], rec["output_ids"])
+            rec["divergence"] = found.to_json()
+        return records
 
     def _sampling(self, item: Item) -> SamplingConfig:
         return SamplingConfig(item.temperature, self.cfg.top_k, self.cfg.top_p)
@@ -188,8 +233,23 @@ class Worker:
             repeats=repeats, error=error, **fields)
 
 
+def _dtype(identity: dict) -> str:
+    """The dtype the runner's policy chose for a model (dtypes.py; absent means fp32)."""
+    return identity.get("dtype", "fp32")
+
+
 def _message(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+
+
+def _baseline_output(records: list[dict], baseline: str):
+    """The baseline method's ok output in this group, else None."""
+    from ..quality import BaselineOutput
+
+    for r in records:
+        if r["method"] == baseline and r["status"] == "ok":
+            return BaselineOutput(baseline, r["output_text"], tuple(r["output_ids"]))
+    return None
 
 
 def _peer_exact(spec: MethodSpec) -> bool:

@@ -124,6 +124,11 @@ def _closing(outcome, keep_errors: bool) -> int:
     for m in outcome.mismatches:
         print(f"{red}EXACTNESS FAILURE: {m['method']} on {m['suite']}/{m['prompt_id']} seed {m['seed']} "
               f"differs from {base} at token {m['first_diff']}{end}", file=sys.stderr)
+    ties = getattr(outcome, "near_ties", [])
+    if ties:
+        print(f"[bench] T=0 exactness: {len(ties)} divergence(s) are bf16 near-ties (target's "
+              f"logit gap {max(m['gap'] for m in ties):.3g} or less, under the dtype tolerance; "
+              f"docs/dtype.md), not counted as mismatches", file=sys.stderr)
     for line in exactness_lines(outcome):
         print(f"[bench] T=0 exactness: {line}", file=sys.stderr)
     if outcome.failed:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..config import MAX_VERIFY_ROWS
 from ..errors import SpecDecodeError
+from .. import dtypes
 from ..inputs import check_model_path, int_arg, parse_device, read_text_file, show, warn
 
 
@@ -46,6 +47,9 @@ def add_parser(sub) -> None:
     p.add_argument("--chat", action="store_true", help="apply the target's chat template to the prompt")
     p.add_argument("--json", action="store_true", help="print one JSON object (token ids, text, stats) instead of streaming")
     p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N | mps")
+    p.add_argument("--dtype", default=None, choices=dtypes.CHOICES,
+                   help="model dtype: fp32, bf16, or auto (measured once per machine and model, "
+                        "cached; see docs/dtype.md). Default: $SPECDECODE_DTYPE, else auto")
     p.add_argument("--min-verify-rows", type=int_arg(1, MAX_VERIFY_ROWS, "use 1 for no padding, 4 on CPU"), default=1,
                    help="pad target calls of 2..N-1 tokens to N (CPU BLAS runs 2-3-row matmuls slowly; 4 helps on CPU)")
     p.set_defaults(func=run)
@@ -160,14 +164,16 @@ def run(args) -> int:
             flag = "--draft MODEL" if role == "draft" else f"--model {role}=MODEL"
             raise SpecDecodeError(f"proposer '{proposer}' needs a {role} model; pass {flag}")
     device = parse_device(args.device)
+    dtype = args.dtype or dtypes.default_choice()
+    dtypes.check_supported(dtype, device)
     check_model_path(args.target, "--target")
     for role in roles:
         check_model_path(model_ids[role], "--draft" if role == "draft" else f"--model {role}")
     prompt = _read_prompt(args)
     _warn_ignored(args, proposer, model_ids, roles, params)
-    target = load_model(args.target, device=device)
+    target = load_model(args.target, device=device, dtype=dtype)
     target.min_rows = args.min_verify_rows
-    models = {role: load_model(model_ids[role], device=device) for role in roles}
+    models = {role: load_model(model_ids[role], device=device, dtype=dtype) for role in roles}
     decoder = SpeculativeDecoder(target, method, sampling, models)
     ids = encode_prompt(target, prompt, args.chat)
     if not ids:

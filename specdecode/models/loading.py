@@ -113,15 +113,23 @@ def fingerprint(path: Path | str) -> str:
 
 def load_model(spec: str, device: str = "cpu", dtype: str = "float32"):
     """Load a model ready for the loop (eval mode, no grad) through its kind's loader:
-    a causal LM (CausalLM), a hidden-state draft (FeatureDraft), or a plug-in kind."""
+    a causal LM (CausalLM), a hidden-state draft (FeatureDraft), or a plug-in kind.
+
+    dtype: fp32 | bf16 (or the torch names) | auto (specdecode/dtypes.py: measured once per
+    machine and model). The decision is kept on the model as `.dtype_decision`."""
     from transformers.utils import logging as hf_logging
+
+    from .. import dtypes
 
     hf_logging.disable_progress_bar()  # loading is quick; keep stderr for our own lines
     hf_logging.set_verbosity_error()
     where = resolve_path(spec)
     meta = read_meta(where)
     kind = MODEL_KINDS.get(meta["kind"])
-    model = kind.load(where, name=spec, identity=fingerprint(where), meta=meta, device=device, dtype=dtype)
+    decision = dtypes.resolve(dtype, spec, device)
+    model = kind.load(where, name=spec, identity=fingerprint(where), meta=meta, device=device,
+                      dtype=decision.dtype)
+    model.dtype_decision = decision
     if getattr(model, "kind", None) != kind.name:
         raise TypeError(f"the loader of model kind '{kind.name}' returned {type(model).__name__} "
                         f"whose .kind is {getattr(model, 'kind', None)!r}")
