@@ -1,7 +1,9 @@
 """Controller behaviour on synthetic cycle records (no model needed)."""
+import pytest
 import torch
 
 from specdecode.controllers import CONTROLLERS
+from specdecode.errors import SpecDecodeError
 from specdecode.params import build_params
 from specdecode.types import CycleRecord, Interval
 
@@ -60,3 +62,12 @@ def test_confidence_stops_below_threshold():
     ctl = make("confidence", threshold=0.6)
     assert ctl.stop(0, torch.tensor([0.0, 0.0, 0.0]))           # top prob 1/3
     assert not ctl.stop(0, torch.tensor([5.0, 0.0, 0.0]))       # top prob ~0.99
+
+
+def test_confidence_min_tokens_never_stops_early():
+    """llama.cpp's long-draft setting: no stop before min_tokens drafted tokens."""
+    ctl = make("confidence", threshold=0.6, min_tokens=4)
+    flat = torch.tensor([0.0, 0.0, 0.0])                          # top prob 1/3 < 0.6
+    assert [ctl.stop(i, flat) for i in range(6)] == [False, False, False, True, True, True]
+    with pytest.raises(SpecDecodeError, match="min_tokens must be an integer >= 0"):
+        make("confidence", min_tokens=-1)

@@ -77,3 +77,23 @@ def write_manifest(run: Path, cfg, run_id: str, executor: str, config_name: str,
     tmp.write_text(json.dumps(data, indent=2, default=str))
     os.replace(tmp, path)
     return path
+
+
+def record_peak_memory(run: Path) -> int | None:
+    """Add this process's peak RSS (bytes; target and every draft are loaded here with the
+    local executor) to the manifest. Ray workers are other processes: not covered."""
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak *= 1 if sys.platform == "darwin" else 1024  # Linux reports KiB
+    path = manifest_path(run)
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    data["peak_rss_bytes"] = peak
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str))
+    os.replace(tmp, path)
+    return peak

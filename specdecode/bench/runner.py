@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import BenchConfig
-from .manifest import write_manifest
+from .manifest import record_peak_memory, write_manifest
 from .runfile import RecordWriter, RunLock, item_key, open_run
 from .worker import Group, Item, Worker, method_models
 
@@ -94,6 +94,7 @@ class RunOutcome:
     errors: int = 0
     mismatches: list = field(default_factory=list)   # real T = 0 mismatches (bugs)
     near_ties: list = field(default_factory=list)    # bf16 divergences the audit excused
+    peak_rss_bytes: int | None = None  # of the process running the models (local executor)
     keys: frozenset = frozenset()  # every key this config plans (done before or now)
     retried: int = 0               # items whose earlier records were all errors, run again now
     failed: list = field(default_factory=list)  # error message of each planned item with no ok record
@@ -128,6 +129,8 @@ def run_bench(cfg: BenchConfig, out: Path, executor: str = "local", ray_address:
             stream = run_local(group_items(todo), make_worker)
         _consume(_records(stream), out, outcome, len(todo), progress)
         _close(outcome)
+        if executor != "ray":
+            outcome.peak_rss_bytes = record_peak_memory(out)
     return outcome
 
 

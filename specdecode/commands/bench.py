@@ -131,6 +131,9 @@ def _closing(outcome, keep_errors: bool) -> int:
               f"docs/dtype.md), not counted as mismatches", file=sys.stderr)
     for line in exactness_lines(outcome):
         print(f"[bench] T=0 exactness: {line}", file=sys.stderr)
+    if getattr(outcome, "peak_rss_bytes", None):
+        print(f"[bench] peak memory (target and drafts loaded): "
+              f"{outcome.peak_rss_bytes / 2**30:.1f} GiB", file=sys.stderr)
     if outcome.failed:
         message, count = Counter(outcome.failed).most_common(1)[0]
         then = ("kept (--keep-errors)" if keep_errors
