@@ -39,6 +39,9 @@ def test_auto_is_measured_once_then_cached(tmp_path, monkeypatch):
     assert all(t["t1"] > 0 and t["tv"] > 0 for t in first.timings.values())
     cost = {k: v["t1"] + v["tv"] for k, v in first.timings.items()}
     assert (first.dtype == "bfloat16") == (cost["bf16"] < cost["fp32"])
+    step = {k: v["t1"] for k, v in first.timings.items()}   # a draft only takes single steps
+    as_draft = dtypes.resolve("auto", path, role="draft")
+    assert (as_draft.dtype == "bfloat16") == (step["bf16"] < step["fp32"])
     again = dtypes.resolve("auto", path)
     assert again.source == "cached" and again.dtype == first.dtype and again.timings == first.timings
     assert len(list((tmp_path / "dtype").glob("*.json"))) == 1

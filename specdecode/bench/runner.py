@@ -29,23 +29,24 @@ def model_identities(cfg: BenchConfig) -> dict:
     from ..models.loading import resolve_path
 
     ids = {"target_path": str(resolve_path(cfg.target)), "models": {}, "dtypes": {}}
-    ids["target"] = _identity(cfg, cfg.target, ids["target_path"], ids["dtypes"])
+    ids["target"] = _identity(cfg, cfg.target, ids["target_path"], ids["dtypes"], "target")
     for m in cfg.methods:  # every other model: id -> {"path", "identity": {name, hash}}
         for model_id in m.model_ids(cfg.draft).values():
             if model_id and model_id not in ids["models"]:
                 path = str(resolve_path(model_id))
                 ids["models"][model_id] = {"path": path,
-                                           "identity": _identity(cfg, model_id, path, ids["dtypes"])}
+                                           "identity": _identity(cfg, model_id, path, ids["dtypes"],
+                                                                 "draft")}
     return ids
 
 
-def _identity(cfg: BenchConfig, model_id: str, path: str, decisions: dict) -> dict:
+def _identity(cfg: BenchConfig, model_id: str, path: str, decisions: dict, role: str) -> dict:
     """{name, hash} (+ dtype: bf16 when the policy picks it, so fp32 keys are unchanged);
     the dtype decision with its timings goes to `decisions` (the manifest)."""
     from ..dtypes import resolve
     from ..models.loading import fingerprint
 
-    decision = resolve(cfg.dtype, path)
+    decision = resolve(cfg.dtype, path, role=role)
     decisions[model_id] = decision.to_json()
     ident = {"name": model_id, "hash": fingerprint(path)}
     return {**ident, "dtype": "bf16"} if decision.dtype == "bfloat16" else ident

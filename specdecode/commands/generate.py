@@ -173,7 +173,8 @@ def run(args) -> int:
     _warn_ignored(args, proposer, model_ids, roles, params)
     target = load_model(args.target, device=device, dtype=dtype)
     target.min_rows = args.min_verify_rows
-    models = {role: load_model(model_ids[role], device=device, dtype=dtype) for role in roles}
+    models = {role: load_model(model_ids[role], device=device, dtype=dtype, role="draft")
+              for role in roles}
     decoder = SpeculativeDecoder(target, method, sampling, models)
     ids = encode_prompt(target, prompt, args.chat)
     if not ids:

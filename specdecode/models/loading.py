@@ -111,12 +111,13 @@ def fingerprint(path: Path | str) -> str:
     return h.hexdigest()[:16]
 
 
-def load_model(spec: str, device: str = "cpu", dtype: str = "float32"):
+def load_model(spec: str, device: str = "cpu", dtype: str = "float32", role: str = "target"):
     """Load a model ready for the loop (eval mode, no grad) through its kind's loader:
     a causal LM (CausalLM), a hidden-state draft (FeatureDraft), or a plug-in kind.
 
     dtype: fp32 | bf16 (or the torch names) | auto (specdecode/dtypes.py: measured once per
-    machine and model). The decision is kept on the model as `.dtype_decision`."""
+    machine and model, weighed for `role`: target or draft). The decision is kept on the
+    model as `.dtype_decision`."""
     from transformers.utils import logging as hf_logging
 
     from .. import dtypes
@@ -126,7 +127,7 @@ def load_model(spec: str, device: str = "cpu", dtype: str = "float32"):
     where = resolve_path(spec)
     meta = read_meta(where)
     kind = MODEL_KINDS.get(meta["kind"])
-    decision = dtypes.resolve(dtype, spec, device)
+    decision = dtypes.resolve(dtype, spec, device, role=role)
     model = kind.load(where, name=spec, identity=fingerprint(where), meta=meta, device=device,
                       dtype=decision.dtype)
     model.dtype_decision = decision
