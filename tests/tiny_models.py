@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 import torch
-from tokenizers import Tokenizer, models, pre_tokenizers
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 from transformers import (LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast, Qwen2Config,
                           Qwen2ForCausalLM)
 
@@ -18,6 +18,20 @@ def word_tokenizer(vocab: int) -> PreTrainedTokenizerFast:
     tok = Tokenizer(models.WordLevel(words, unk_token="w0"))
     tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="</s>", unk_token="w0")
+
+
+def char_tokenizer(words: PreTrainedTokenizerFast) -> PreTrainedTokenizerFast:
+    """The text space of a word tokenizer split differently: one token per character of
+    its words and the space, with " w" merged into one token ("w12 w3" -> w 1 2 " w" 3),
+    and its EOS kept whole. A cross-tokenizer draft's tokenizer."""
+    eos = words.eos_token
+    chars = sorted({c for t in words.get_vocab() if t != eos for c in t} | {" "})
+    vocab = {c: i for i, c in enumerate(chars)}
+    vocab[" w"], vocab[eos] = len(chars), len(chars) + 1
+    tok = Tokenizer(models.BPE(vocab, [(" ", "w")]))
+    tok.decoder = decoders.Fuse()  # concatenate: no spaces between characters
+    tok.add_special_tokens([eos])
+    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token=eos)
 
 
 ARCHS = {"llama": (LlamaConfig, LlamaForCausalLM),
@@ -38,6 +52,23 @@ def tiny_lm(vocab: int = 24, seed: int = 0, layers: int = 2, hidden: int = 32, m
     with torch.no_grad():
         model.lm_head.weight.mul_(scale)
     return CausalLM(model, word_tokenizer(vocab), name=name, identity=f"{name}-{seed}")
+
+
+def tiny_char_lm(target: CausalLM, seed: int = 9, layers: int = 1, hidden: int = 32,
+                 max_len: int = 1024, scale: float = 1.0) -> CausalLM:
+    """A random causal LM over char_tokenizer(target's tokenizer): a draft with another
+    tokenizer over the same text (proposer `xtok`)."""
+    tok = char_tokenizer(target.tokenizer)
+    torch.manual_seed(seed)
+    vocab = len(tok)
+    cfg = LlamaConfig(vocab_size=vocab, hidden_size=hidden, intermediate_size=2 * hidden,
+                      num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=2,
+                      max_position_embeddings=max_len, eos_token_id=tok.eos_token_id,
+                      bos_token_id=tok.eos_token_id, tie_word_embeddings=False)
+    model = LlamaForCausalLM(cfg).eval()
+    with torch.no_grad():
+        model.lm_head.weight.mul_(scale)
+    return CausalLM(model, tok, name=f"{target.name}-chars", identity=f"chars-{seed}")
 
 
 def perturbed(lm: CausalLM, noise: float, seed: int = 1) -> CausalLM:
@@ -79,14 +110,15 @@ def with_copy_head(lm: CausalLM, head: tuple[int, int]) -> CausalLM:
 
 def models_for(proposer: str, target: CausalLM, sampling=None) -> dict:
     """Named models that let a registered proposer bind to `target`: for each role it
-    reads, the first tiny stand-in (a perturbed causal LM, a hidden-state draft) it
-    accepts. New proposers are thus tested without editing a list."""
+    reads, the first tiny stand-in (a causal LM with another tokenizer, a perturbed causal
+    LM, a hidden-state draft) it accepts. New proposers are thus tested without editing a list."""
     from specdecode.config import MethodConfig, SamplingConfig
     from specdecode.decoder import resolve_method
     from specdecode.errors import SpecDecodeError
     from specdecode.proposers import PROPOSERS
 
-    candidates = [lambda: perturbed(target, 0.3), lambda: tiny_feature_draft(target)]
+    candidates = [lambda: tiny_char_lm(target), lambda: perturbed(target, 0.3),
+                  lambda: tiny_feature_draft(target)]
     models: dict = {}
     for role in PROPOSERS.get(proposer).model_roles:
         for make in candidates:

@@ -155,8 +155,13 @@ def exactness_lines(outcome) -> list[str]:
         return [f"not checked: no target-only method (proposer 'none') to compare "
                 f"{', '.join(checked)} with"]
     bad = {m["method"] for m in outcome.mismatches}
-    full = [m for m, (n, of) in checked.items() if n == of and m not in bad]
+    tied = {m["method"] for m in getattr(outcome, "near_ties", [])}
+    full = [m for m, (n, of) in checked.items() if n == of and m not in bad | tied]
     lines = [f"{', '.join(full)} reproduced {outcome.baseline}'s tokens on every item"] if full else []
+    near = [m for m, (n, of) in checked.items() if n == of and m in tied and m not in bad]
+    if near:
+        lines.append(f"{', '.join(near)} reproduced {outcome.baseline}'s tokens on every item up "
+                     f"to bf16 near-ties (see above)")
     for method, (n, of) in checked.items():
         if n < of:
             lines.append(f"{method} checked on {n} of {of} items only; not checked where it or "

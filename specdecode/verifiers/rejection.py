@@ -15,10 +15,9 @@ from .base import VERIFIERS, Verifier
 class RejectionVerifier(Verifier):
     def check(self, proposer):
         if proposer.deterministic:
-            raise SpecDecodeError(
-                "the rejection verifier needs draft probabilities, which this proposer does not give; "
-                "use --verifier match (or auto)"
-            )
+            why = getattr(proposer, "no_draft_probs", "which this proposer does not give")
+            raise SpecDecodeError(f"the rejection verifier needs draft probabilities, {why}; "
+                                  "use --verifier match (or auto)")
 
     def verify(self, proposal, inp, gen):
         if not proposal.is_chain:
