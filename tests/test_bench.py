@@ -94,8 +94,10 @@ def test_sigkill_at_a_random_moment_then_resume(tmp_path):
     cfg = load_config("smoke", FAST, METHODS)
     planned = {it.key for it in plan(cfg, model_identities(cfg))}
     # kill at a random record count in the middle of the run (then up to 20 ms later,
-    # which may land inside a line being written)
-    target = random.Random(os.getpid()).randint(1, len(planned) - 4)
+    # which may land inside a line being written). Records arrive a Group (one prompt's
+    # methods) at a time, so the count must be reached before the last Group is written,
+    # or the run finishes before the kill and the test tests nothing.
+    target = random.Random(os.getpid()).randint(1, len(planned) - len(METHODS) - 1)
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 300
     while time.time() < deadline and proc.poll() is None:
