@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .errors import SpecDecodeError
+from .hostinfo import cpuinfo_field
 
 CHOICES = ("auto", "fp32", "bf16")
 TORCH_NAMES = {"fp32": "float32", "bf16": "bfloat16", "float32": "float32", "bfloat16": "bfloat16"}
@@ -85,12 +86,8 @@ def check_supported(choice: str, device: str) -> None:
 
 def native_bf16() -> bool | None:
     """Whether the CPU advertises native bf16 matmul (Linux /proc/cpuinfo); None if unknown."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return None
-    flags = next((ln for ln in text.splitlines() if ln.startswith("flags")), "")
-    return any(f in flags.split() for f in _BF16_FLAGS)
+    flags = cpuinfo_field("flags")
+    return None if flags is None else any(f in flags.split() for f in _BF16_FLAGS)
 
 
 ROLES = ("target", "draft")
@@ -154,16 +151,9 @@ def _measure(spec: str, device: str, dtype: str) -> dict:
 def _machine(device: str) -> dict:
     import torch
 
-    info = {"cpu": platform.processor() or platform.machine(), "torch": torch.__version__,
-            "device": device, "threads": torch.get_num_threads(), "native_bf16": native_bf16()}
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                info["cpu"] = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return info
+    return {"cpu": cpuinfo_field("model name") or platform.processor() or platform.machine(),
+            "torch": torch.__version__, "device": device, "threads": torch.get_num_threads(),
+            "native_bf16": native_bf16()}
 
 
 def _cache_file(spec: str, device: str) -> Path:

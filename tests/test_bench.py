@@ -87,6 +87,29 @@ def test_truncated_last_line_is_repaired_and_rerun(local_run, tmp_path):
     assert sorted(r["key"] for r in read(copy)) == sorted(r["key"] for r in read(out))
 
 
+def test_resumed_groups_compare_against_the_recorded_baseline(local_run, tmp_path):
+    """A resumed run whose baseline item was recorded by an earlier invocation still
+    scores agreement and audits T = 0 exactness against that recorded output. The copy's
+    baseline of one prompt is forged (its last token changed), so the re-run exact
+    methods must be reported diverging there: a real mismatch in fp32."""
+    cfg, out, _ = local_run
+    records = read(out)
+    kept = [r for r in records if r["method"] == "target-only"]
+    forged = kept[0]
+    forged["output_ids"] = forged["output_ids"][:-1] + [(forged["output_ids"][-1] + 1) % 50]
+    copy = tmp_path / "resumed.jsonl"
+    copy.write_text("".join(json.dumps(r) + "\n" for r in kept))
+    outcome = run_bench(cfg, copy, progress=False)
+    assert outcome.written == len(records) - len(kept)
+    new = [r for r in read(copy) if r["method"] != "target-only"]
+    assert all(r["quality"]["agreement"]["baseline"] == "target-only" for r in new)
+    same = [r for r in new if r["exact"] and r["prompt_id"] == forged["prompt_id"] and r["suite"] == forged["suite"]]
+    assert same and all(r["divergence"]["numerical"] is False for r in same)
+    others = [r for r in new if (r["suite"], r["prompt_id"]) != (forged["suite"], forged["prompt_id"])]
+    assert all("divergence" not in r or r["divergence"] is None for r in others)
+    assert outcome.mismatches
+
+
 def test_sigkill_at_a_random_moment_then_resume(tmp_path):
     out = tmp_path / "killed.jsonl"
     argv = [sys.executable, "-m", "specdecode", "bench", "smoke", "--out", str(out), "--no-progress",

@@ -10,6 +10,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
+from ..hostinfo import cpuinfo_field
 from ..records import manifest_path
 
 PACKAGES = ("specdecode", "torch", "transformers", "tokenizers", "numpy", "ray")
@@ -43,13 +44,8 @@ def hardware() -> dict:
 
     info = {"machine": platform.machine(), "processor": platform.processor() or None,
             "cpu_count": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                info["cpu_model"] = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    if cpuinfo_field("model name"):
+        info["cpu_model"] = cpuinfo_field("model name")
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
     return info

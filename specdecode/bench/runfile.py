@@ -139,6 +139,7 @@ class RunState:
     ok: set[str] = field(default_factory=set)       # keys with at least one ok record
     failed: dict[str, str] = field(default_factory=dict)  # keys with only error records -> last error
     cut: int = 0                                    # bytes of a partial last line removed
+    outputs: dict[str, tuple] = field(default_factory=dict)  # ok key -> (output_ids tuple, output_text)
 
 
 def _not_a_run_file(path: Path, why: str) -> SpecDecodeError:
@@ -222,6 +223,7 @@ def scan(path: Path, data: bytes) -> RunState:
         if status == "ok":
             state.ok.add(key)
             state.failed.pop(key, None)
+            state.outputs[key] = (tuple(raw.get("output_ids") or ()), raw.get("output_text") or "")
         elif key not in state.ok:
             state.failed[key] = raw.get("error") or "unknown error"
     return state

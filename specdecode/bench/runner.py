@@ -72,12 +72,19 @@ def plan(cfg: BenchConfig, identities: dict) -> list[Item]:
     return items
 
 
-def group_items(items: list[Item]) -> list[Group]:
-    """The items of each (suite, prompt, seed, temperature) as one Group, in plan order."""
+def group_items(items: list[Item], recorded: dict[tuple, tuple] | None = None) -> list[Group]:
+    """The items of each (suite, prompt, seed, temperature) as one Group, in plan order.
+    recorded: prompt_key -> the baseline's (output_ids, output_text) already in the run file."""
     groups: dict[tuple, list[Item]] = {}
     for it in items:
         groups.setdefault(it.prompt_key, []).append(it)
-    return [Group(tuple(g)) for g in groups.values()]
+    recorded = recorded or {}
+    return [Group(tuple(g), recorded.get(k)) for k, g in groups.items()]
+
+
+def recorded_baselines(items: list[Item], baseline: str | None, outputs: dict[str, tuple]) -> dict[tuple, tuple]:
+    """prompt_key -> the recorded ok output of that prompt's baseline item (a resumed run)."""
+    return {it.prompt_key: outputs[it.key] for it in items if it.method == baseline and it.key in outputs}
 
 
 def _records(stream):
@@ -120,14 +127,15 @@ def run_bench(cfg: BenchConfig, out: Path, executor: str = "local", ray_address:
         run_id = uuid.uuid4().hex[:12]
         write_manifest(out, cfg, run_id, executor, config_name, dtypes=identities.get("dtypes"))
         make_worker = functools.partial(Worker, cfg, run_id, identities)
+        groups = group_items(todo, recorded_baselines(items, cfg.baseline, state.outputs))
         if executor == "ray":
             from .executors import run_ray
 
-            stream = run_ray(group_items(todo), make_worker, ray_address, workers, max(1, cfg.threads or 1))
+            stream = run_ray(groups, make_worker, ray_address, workers, max(1, cfg.threads or 1))
         else:
             from .executors import run_local
 
-            stream = run_local(group_items(todo), make_worker)
+            stream = run_local(groups, make_worker)
         _consume(_records(stream), out, outcome, len(todo), progress)
         _close(outcome)
         if executor != "ray":

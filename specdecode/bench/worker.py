@@ -54,9 +54,13 @@ class Item:
 @dataclass(frozen=True)
 class Group:
     """The items of one (suite, prompt, seed, temperature), one per method, in method order:
-    the unit a worker runs (repetitions interleaved across them); one record per item."""
+    the unit a worker runs (repetitions interleaved across them); one record per item.
+    `recorded` is the baseline's output from an earlier invocation of the run, when the
+    baseline item is already recorded and so not among `items` (a resumed run): quality's
+    agreement and the exactness audit compare against it."""
 
     items: tuple[Item, ...]
+    recorded: tuple[tuple[int, ...], str] | None = None  # (output_ids, output_text)
 
 
 class Worker:
@@ -149,7 +153,7 @@ class Worker:
 
     # -- quality, after every generation of the group ----------------------------------
     def _scored(self, group: Group, records: list[dict]) -> list[dict]:
-        base = _baseline_output(records, self.cfg.baseline)
+        base = _baseline_output(records, self.cfg.baseline, group.recorded)
         return [self._quality(it, rec, base) for it, rec in zip(group.items, records)]
 
     def _quality(self, item: Item, record: dict, base) -> dict:
@@ -173,13 +177,13 @@ class Worker:
         from ..audit import classify
         from ..decoder import encode_prompt
 
-        base = next((r for r in records if r["method"] == self.cfg.baseline and r["status"] == "ok"), None)
+        base = _baseline_output(records, self.cfg.baseline, group.recorded)
         for item, rec in zip(group.items, records):
-            if (base is None or rec is base or rec["status"] != "ok" or not rec["exact"]
-                    or item.temperature != 0 or rec["output_ids"] == base["output_ids"]):
+            if (base is None or item.method == self.cfg.baseline or rec["status"] != "ok" or not rec["exact"]
+                    or item.temperature != 0 or tuple(rec["output_ids"]) == base.ids):
                 continue
             prompt_ids = encode_prompt(self.target, item.prompt, self.cfg.chat)
-            found = classify(self.target, prompt_ids, base["output_ids"], rec["output_ids"])
+            found = classify(self.target, prompt_ids, list(base.ids), rec["output_ids"])
             rec["divergence"] = found.to_json()
         return records
 
@@ -242,13 +246,16 @@ def _message(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
 
 
-def _baseline_output(records: list[dict], baseline: str):
-    """The baseline method's ok output in this group, else None."""
+def _baseline_output(records: list[dict], baseline: str, recorded=None):
+    """The baseline method's ok output in this group, else the one recorded by an earlier
+    invocation (Group.recorded), else None."""
     from ..quality import BaselineOutput
 
     for r in records:
         if r["method"] == baseline and r["status"] == "ok":
             return BaselineOutput(baseline, r["output_text"], tuple(r["output_ids"]))
+    if recorded is not None:
+        return BaselineOutput(baseline, recorded[1], tuple(recorded[0]))
     return None
 
 
