@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 
 from ..config import SamplingConfig
+from ..errors import SpecDecodeError
 from ..params import NoParams
 from ..registry import Registry
 from ..types import Proposal, Verdict, VerifyInput
@@ -24,6 +25,7 @@ VERIFIERS: Registry[type["Verifier"]] = Registry("verifier")
 class Verifier:
     Params = NoParams
     needs: frozenset[str] = frozenset()  # what the target call must also return: {"hidden"}
+    reads_control: frozenset[str] = frozenset()  # VerifyInput.control keys it obeys, e.g. {"T"}
 
     def __init__(self, params, sampling: SamplingConfig):
         self.params = params
@@ -39,6 +41,14 @@ class Verifier:
 
     def verify(self, proposal: Proposal, inp: VerifyInput, gen: torch.Generator) -> Verdict:
         raise NotImplementedError
+
+
+def refuse_trees(name: str, proposer) -> None:
+    """For chain-only verifiers' check(): a proposer that drafts token trees (`tree`)
+    needs a tree-aware verifier."""
+    if getattr(proposer, "tree", False):
+        raise SpecDecodeError(f"the {name} verifier checks chains, and this proposer drafts token trees; "
+                              "use --verifier multidraft (or auto, match, greedy)")
 
 
 def children_of(parents: tuple[int, ...]) -> dict[int, list[int]]:

@@ -8,12 +8,13 @@ import torch
 from ..errors import SpecDecodeError
 from ..sampling import residual, sample
 from ..types import Verdict
-from .base import VERIFIERS, Verifier
+from .base import VERIFIERS, Verifier, refuse_trees
 
 
 @VERIFIERS.register("rejection")
 class RejectionVerifier(Verifier):
     def check(self, proposer):
+        refuse_trees("rejection", proposer)
         if proposer.deterministic:
             why = getattr(proposer, "no_draft_probs", "which this proposer does not give")
             raise SpecDecodeError(f"the rejection verifier needs draft probabilities, {why}; "

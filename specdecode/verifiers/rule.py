@@ -17,7 +17,7 @@ import torch
 from ..errors import SpecDecodeError
 from ..sampling import sample
 from ..types import Verdict
-from .base import Verifier
+from .base import Verifier, refuse_trees
 
 
 @dataclass
@@ -41,6 +41,9 @@ class Row:
 
 
 class PositionRule(Verifier):
+    def check(self, proposer):
+        refuse_trees(type(self).__name__.removesuffix("Verifier").lower(), proposer)
+
     def accept_prob(self, row: Row) -> float:
         raise NotImplementedError
 
