@@ -46,6 +46,12 @@ Version history:
      v1 did not record set to null.
      Later additions, optional (v2 records without them stay valid): repeats, quality.
 
+Forecast (optional v2 field `forecast`, specdecode/timeseries): records of `specdecode ts
+bench` only. One forecast window: its channel and origin, mse / mae / crps and the
+prediction and truth (z-scored with training statistics). In those records a "token" is a
+patch: new_tokens counts patches, trace[i].tokens holds committed patch indices, the
+temperature is sigma, suite is the data set and prompt_id the window.
+
 Quality (optional v2 field `quality`, specdecode/quality): null for error records, for
 records written before the field existed, and for items not scored; else
   {"scorer": name, "score": [0, 1], "binary": bool, "detail": str | null,
@@ -271,10 +277,19 @@ DIVERGENCE_SCHEMA = {   # audit.py: where an exact method left target-only, and 
                    "margin": {"type": ["number", "null"]}, "tolerance": _NUM,
                    "numerical": {"type": "boolean"}},
 }
+_FLOATS = {"type": "array", "items": {"type": "number"}}
+FORECAST_SCHEMA = {   # specdecode/timeseries: one forecast window (continuous values)
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["channel", "origin", "mse", "mae", "crps", "prediction", "truth"],
+    "properties": {"channel": _INT, "origin": _INT, "mse": _NUM, "mae": _NUM, "crps": _NUM,
+                   "prediction": _FLOATS, "truth": _FLOATS},   # z-scored units (train stats)
+}
 _OPTIONAL_PROPERTIES = {   # v2 fields added later: records written before them stay valid
     "repeats": {"type": ["array", "null"], "items": REPEAT_SCHEMA, "minItems": 1},
     "quality": {"anyOf": [QUALITY_SCHEMA, {"type": "null"}]},   # null: error / not scored
     "divergence": {"anyOf": [DIVERGENCE_SCHEMA, {"type": "null"}]},  # exact methods at T = 0
+    "forecast": {"anyOf": [FORECAST_SCHEMA, {"type": "null"}]},  # timeseries records only
 }
 
 RECORD_SCHEMA = {
