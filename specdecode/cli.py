@@ -17,7 +17,7 @@ from .errors import SpecDecodeError
 EXIT_BUG = 70
 
 # Subcommand modules, in the order `--help` lists them.
-COMMANDS = ["generate", "bench", "report", "analyze", "validate", "suites", "zoo"]
+COMMANDS = ["generate", "bench", "report", "analyze", "validate", "suites", "zoo", "policy", "ts"]
 
 # (label, registry role) of the names `specdecode --help` lists.
 LISTED = [("proposers", "proposer"), ("verifiers", "verifier"), ("controllers", "controller"),

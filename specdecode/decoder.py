@@ -24,7 +24,8 @@ from .verifiers import VERIFIERS
 
 @dataclass(frozen=True)
 class Resolved:
-    """A method's configured roles. The controller is built fresh per generation."""
+    """A method's configured roles. The controller is built fresh per generation (it may
+    resume the previous generation's carried state: SpeculativeDecoder.stream)."""
 
     proposer: object
     verifier: object
@@ -39,7 +40,13 @@ class Resolved:
 
     @property
     def exact(self) -> bool:
-        return bool(self.verifier.exact)
+        """The verifier's claim, unless the controller may change a setting the verifier
+        reads per cycle (a policy's fuzzy threshold): then exact only where the verifier
+        is exact whatever that setting is (T = 0)."""
+        v = self.verifier
+        if self.controller_cls.controls & v.reads_control and not v.sampling.greedy:
+            return False
+        return bool(v.exact)
 
 
 def resolve_method(method: MethodConfig, sampling: SamplingConfig,
@@ -84,6 +91,7 @@ class SpeculativeDecoder:
         self.resolved = resolve_method(method, sampling, models or {}, target)
         self.target, self.method, self.sampling = target, method, sampling
         self.eos_ids = eos_ids(target)
+        self.carried: dict | None = None  # the last generation's controller.carry()
 
     @property
     def exact(self) -> bool:
@@ -99,7 +107,12 @@ class SpeculativeDecoder:
         return self.resolved.verifier
 
     def stream(self, prompt_ids: list[int], gen_cfg: GenerationConfig) -> Iterator[PrefillRecord | CycleRecord | Finished]:
-        return decode(self.target, self.resolved.roles(), list(prompt_ids), self.sampling, gen_cfg, self.eos_ids)
+        """One generation. Its controller resumes what the previous generation of this
+        decoder carried (controllers/base.py), and hands its own on when it finishes."""
+        roles = self.resolved.roles()
+        roles.controller.resume(self.carried)
+        yield from decode(self.target, roles, list(prompt_ids), self.sampling, gen_cfg, self.eos_ids)
+        self.carried = roles.controller.carry()
 
     def generate(self, prompt_ids: list[int], gen_cfg: GenerationConfig,
                  on_tokens: Callable[[list[int]], None] | None = None) -> GenerationResult:

@@ -23,6 +23,7 @@ import torch
 
 from .config import GenerationConfig, SamplingConfig
 from .controllers import Controller
+from .controllers.base import StopHook
 from .errors import SpecDecodeError
 from .models.wrapper import CausalLM, compile_tree
 from .positions import position_stats
@@ -125,7 +126,7 @@ def _propose(roles: Roles, ctx, k, sampling, gen, pending: Proposal | None) -> P
         return pending
     if k == 0:
         return EMPTY_PROPOSAL
-    stop = roles.controller.stop if roles.controller.uses_stop else None
+    stop = StopHook(roles.controller) if roles.controller.uses_stop else None
     return roles.proposer.propose(ctx, k, sampling, gen, stop)
 
 

@@ -13,7 +13,10 @@ from specdecode.proposers import PROPOSERS
 from specdecode.verifiers import VERIFIERS
 from tiny_models import copy_of, models_for, perturbed, tiny_lm, with_copy_head
 
-CONTROLLER_NAMES = CONTROLLERS.names()
+# Controllers that read a file (`reads_files`: jointadaspec needs a solved policy table)
+# are left out here; tests/test_policy.py runs these exactness cases on them with
+# fixture-built tables (every draft kind, the copy head, several windows).
+CONTROLLER_NAMES = [n for n in CONTROLLERS.names() if not getattr(CONTROLLERS.get(n), "reads_files", False)]
 
 N_NEW = 40
 PROMPT = [1, 2, 3, 4, 5, 1, 2, 3, 6, 7]

@@ -5,6 +5,7 @@ from typing import Any
 
 from . import fmt as F
 from .ratios import render_ratios_md
+from .oracle import render_oracle_md
 from .render_quality import quality_md
 from .cells import ALL_SUITES
 
@@ -269,6 +270,7 @@ def render_markdown(s: Summary, plots: list[tuple[str, str]]) -> str:
         "Efficiency = decode speedup / predicted. Definitions at the end.\n",
         F.md_table(HEADLINE, headline_rows(cells), 3) + "\n",
         render_ratios_md(s.get("ratios") or []),
+        render_oracle_md(s.get("oracle_fixed_k")),
         quality_md(s, plots),
         "## Spread (timing noise)\n", _spread(s.get("spread")),
         "## Errors\n", _errors(cells),

@@ -20,6 +20,7 @@ from typing import Any
 from ..errors import SpecDecodeError
 from .config import AnalysisConfig
 from .load import RunSet, configuration_of, load_runs, select_runs
+from .oracle import oracle_fixed_k
 from .ratios import compute_ratios, ratio_specs
 from .render_md import render_markdown
 from .summary import SUMMARY_FORMAT, build_summary
@@ -49,6 +50,7 @@ def write_report(runset: RunSet, out: Path, cfg: AnalysisConfig = AnalysisConfig
     summary = build_summary(runset, cfg, baseline)
     summary["ratios"] = compute_ratios(summary["cells"], ratio_specs(runset.manifests))
     summary["inputs"]["configuration"] = configuration_of(runset)
+    summary["oracle_fixed_k"] = oracle_fixed_k(summary["cells"], runset.records)
     summary = _clean(summary)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:6]}")
@@ -59,7 +61,9 @@ def write_report(runset: RunSet, out: Path, cfg: AnalysisConfig = AnalysisConfig
         if plots:
             from .plots import write_plots  # matplotlib only when plotting
 
-            figures = write_plots(summary, runset.records, tmp)
+            from .plots_controllers import write_controller_plots
+
+            figures = write_plots(summary, runset.records, tmp) + write_controller_plots(runset.records, tmp)
         (tmp / "report.md").write_text(render_markdown(summary, figures))
         _install(tmp, out, owned, foreign)
     except BaseException:

@@ -33,7 +33,8 @@ from ..errors import SpecDecodeError
 from ..inputs import (check_distinct, check_float, check_int, check_model_path, check_seed, is_finite_number,
                       is_int, read_text_file, show, warn)
 
-PRESETS = ("quick", "full", "smoke", "real", "lossy", "lossy-smoke")
+PRESETS = ("quick", "full", "smoke", "real", "lossy", "lossy-smoke", "trees", "trees-real", "controllers",
+           "controllers-real", "jointadaspec")
 MAX_REPEATS = 20   # timed generations per item; more is a typo, not a benchmark
 
 

@@ -3,7 +3,12 @@ target-only steps (k = 0) and for speculative cycles (k from the heuristic sched
 It starts with a few target-only steps to measure the baseline, then speculates; when
 speculation is measured slower than target-only, it falls back to target-only and
 probes again after `probe_every` cycles (doubling on each failed probe, up to
-`probe_max`). The result: never much slower than target-only, without tuning."""
+`probe_max`). The result: never much slower than target-only, without tuning.
+
+carry (default True): a decoder that runs several prompts of the method (the bench
+worker) starts each generation from the previous one's rates, mode and k (base.py,
+Controller.carry), so only the first prompt pays the target-only warm-up and the
+speculative measurements are not thrown away at every prompt."""
 from dataclasses import dataclass
 
 from ..errors import SpecDecodeError
@@ -18,6 +23,7 @@ class AutoParams:
     probe_every: int = 8     # target-only cycles before speculating again
     probe_max: int = 128
     k_max: int = 16
+    carry: bool = True       # resume the previous generation's estimates (see the docstring)
 
     def __post_init__(self):
         if not 0 < self.ewma <= 1 or self.warmup < 1 or self.min_spec < 1 or self.probe_every < 1:
@@ -27,6 +33,7 @@ class AutoParams:
 @CONTROLLERS.register("auto")
 class AutoController(Controller):
     Params = AutoParams
+    carried = ("rate", "spec_k", "mode", "left", "seen_spec", "backoff")
 
     def __init__(self, params, k):
         super().__init__(params, k)

@@ -20,8 +20,10 @@ from ..types import Proposal
 
 PROPOSERS: Registry[type["Proposer"]] = Registry("proposer")
 
-# stop(i, raw_logits_row (V,)) -> True to stop drafting after draft position i.
-StopFn = Callable[[int, torch.Tensor], bool]
+# stop(i, raw_logits_row (V,), hidden_row (d,) | None = None) -> True to stop drafting
+# after draft position i. The loop passes a controllers.base.StopHook; a proposer that
+# has the draft's hidden state passes it when `stop.wants_hidden` (SpecDec++'s head).
+StopFn = Callable[..., bool]
 
 
 class Proposer:

@@ -76,7 +76,8 @@ class DraftModelProposer(Proposer):
                 if not sampling.greedy:
                     probs.append(one_hot_rows([copied], V))
                 continue
-            out = self.draft.logits_for(self._fed(ctx + tokens), 1)
+            wants_hidden = getattr(stop, "wants_hidden", False)  # a controller reads the draft's state
+            out = self.draft.logits_for(self._fed(ctx + tokens), 1, want_hidden=wants_hidden)
             self.calls += 1
             logits = fit_width(out.logits, V)  # (1, V)
             raw.append(logits)
@@ -86,7 +87,8 @@ class DraftModelProposer(Proposer):
                 q = warp(logits, sampling)     # (1, V)
                 tokens.append(int(sample(q, gen)[0]))
                 probs.append(q)
-            if stop is not None and i + 1 < k and stop(i, logits[0]):
+            hidden = out.last_hidden[-1] if wants_hidden else None  # (d,) post-norm, float32
+            if stop is not None and i + 1 < k and stop(i, logits[0], hidden):
                 break
         if sampling.greedy and tokens:  # (k, V) one-hot rows, for verifiers that read q
             probs = [one_hot_rows(tokens, V)]

@@ -26,6 +26,7 @@ class FuzzyParams:
 class FuzzyVerifier(PositionRule):
     Params = FuzzyParams
     EXACT_PARAMS = {"threshold": 1.0}
+    reads_control = frozenset({"T"})
 
     def __init__(self, params, sampling):
         super().__init__(params, sampling)

@@ -50,6 +50,11 @@ _add(ZooEntry("smollm2-135m-draft", "specdecode.zoo.smollm2_draft", ("smollm2-13
               "draft distilled from zoo:smollm2-135m, same tokenizer"))
 _add(ZooEntry("smollm2-135m-eagle", "specdecode.zoo.smollm2_eagle", ("smollm2-135m",),
               "hidden-state (EAGLE-style) draft trained on zoo:smollm2-135m's features"))
+_add(ZooEntry("tiny-draft-specdecpp", "specdecode.zoo.tiny_draft_specdecpp", ("tiny", "tiny-draft"),
+              "SpecDec++ acceptance head for zoo:tiny-draft (controller specdecpp; tests, CI)"))
+_add(ZooEntry("smollm2-135m-draft-specdecpp", "specdecode.zoo.smollm2_draft_specdecpp",
+              ("smollm2-135m", "smollm2-135m-draft"),
+              "SpecDec++ acceptance head for zoo:smollm2-135m-draft (controller specdecpp)"))
 _add(ZooEntry("qwen2.5-coder-1.5b", "specdecode.zoo.qwen_coder_1p5b", (),
               "Qwen2.5-Coder-1.5B-Instruct, bf16, from 22 GGUF chunk packages (the reference target)"))
 _add(ZooEntry("qwen2.5-coder-0.5b", "specdecode.zoo.qwen_coder_0p5b", (),
