@@ -81,3 +81,28 @@ def test_cache_detects_corruption(full_run):
         series, "stoch-0.5", TINY, {"target": store.manifest(series, "target", TINY)["weights_hash"]}))
     store.resolve(series, "stoch-0.5", TINY)    # rebuilt
     assert store._problem(path, json.loads((path / "zoo-manifest.json").read_text())["recipe_hash"]) is None
+
+
+def test_a_user_csv_runs_through_the_bench(cache, tmp_path):
+    """`--data my.csv`: the CSV becomes a data set named by its stem, its models are built
+    (tiny here) and the smoke grid runs on its test windows; a bad CSV is one line."""
+    import dataclasses
+    import math
+
+    from specdecode.commands.ts import data_names
+    from specdecode.errors import SpecDecodeError
+
+    path = tmp_path / "mine.csv"
+    rows = "\n".join(f"{t},{math.sin(t / 5) + 0.01 * t}" for t in range(400))
+    path.write_text("t,value\n" + rows + "\n")
+    assert data_names([str(path)]) == ["mine"] == data_names([str(path)])  # registering twice is fine
+    assert load_builtin("mine").values.shape == (400, 1)
+    cfg = dataclasses.replace(load_config("smoke"), datasets=("mine",))
+    out = tmp_path / "csv.jsonl"
+    counts = run_bench(cfg, out, TINY, progress=False)
+    records = read_records(out).records
+    assert counts["written"] == len(records) > 0 and {r["suite"] for r in records} == {"mine"}
+    bad = tmp_path / "words.csv"
+    bad.write_text("t,label\n1,a\n2,b\n")
+    with pytest.raises(SpecDecodeError, match="no numeric value column"):
+        data_names([str(bad)])

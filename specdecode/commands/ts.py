@@ -35,7 +35,8 @@ def add_parser(subparsers) -> None:
                        description="Train the target (Gaussian NLL) and the drafts (distilled) of each "
                                    "data set, or verify the cached ones. Models: target, stoch-0.5, "
                                    "stoch-0.7, det-0.5, det-0.7, undistilled.")
-    b.add_argument("--data", nargs="+", metavar="NAME", help="data sets (default: all built-in)")
+    b.add_argument("--data", nargs="+", metavar="NAME", help="data sets: built-in names or CSV files "
+                   "(a time column first, then numeric value columns; default: all built-in)")
     b.add_argument("--models", nargs="+", metavar="NAME", help="models (default: all)")
     b.add_argument("--force", action="store_true", help="rebuild even when the cache is valid")
     b.add_argument("--seed", type=int_arg(0, SEED_MAX), default=0, help="training seed (default 0)")
@@ -47,7 +48,8 @@ def add_parser(subparsers) -> None:
                                    "resumes: finished records are kept, none is written twice.")
     r.add_argument("--config", default="default", help="preset name (default, smoke) or a YAML file")
     r.add_argument("--out", metavar="RUN.jsonl", help="run file (default: runs/ts-CONFIG.jsonl)")
-    r.add_argument("--data", nargs="+", metavar="NAME", help="only these data sets")
+    r.add_argument("--data", nargs="+", metavar="NAME", help="only these data sets: built-in names or "
+                   "CSV files (their models are built first)")
     r.add_argument("--windows", type=int_arg(1), help="test windows per data set (overrides the config)")
     r.set_defaults(func=run_bench)
     rp = sub.add_parser("report", help="write the Markdown + PNG report of a run file")
@@ -56,6 +58,21 @@ def add_parser(subparsers) -> None:
     rp.add_argument("--n-boot", type=int_arg(100), default=1000, help="bootstrap resamples (default 1000)")
     rp.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     rp.set_defaults(func=run_report)
+
+
+def data_names(given: list[str] | None) -> list[str]:
+    """--data values -> data set names: a built-in name, or a CSV file (registered for this
+    process under its stem)."""
+    from ..timeseries.data import DATASETS, use_csv
+
+    names = []
+    for d in given or []:
+        if d.lower().endswith(".csv") or Path(d).is_file():
+            names.append(use_csv(check_readable_file(d, "--data")))
+        else:
+            DATASETS.get(d)
+            names.append(d)
+    return names
 
 
 def run_data(args) -> int:
@@ -83,7 +100,7 @@ def run_build(args) -> int:
     for n in names:
         recipes.recipe(n)
     start = time.perf_counter()
-    for ds in args.data or DATASETS.names():
+    for ds in data_names(args.data) or DATASETS.names():
         series = load_builtin(ds)
         for n in names:
             store.resolve(series, n, opts, force=args.force)
@@ -102,11 +119,7 @@ def run_bench(args) -> int:
 
     cfg = load_config(args.config)
     if args.data:
-        from ..timeseries.data import DATASETS
-
-        for d in args.data:
-            DATASETS.get(d)
-        cfg = dataclasses.replace(cfg, datasets=tuple(args.data))
+        cfg = dataclasses.replace(cfg, datasets=tuple(data_names(args.data)))
     if args.windows:
         cfg = dataclasses.replace(cfg, windows=args.windows)
     out = check_output_file(args.out or f"runs/ts-{cfg.name}.jsonl", "--out", "run.jsonl")

@@ -13,6 +13,8 @@ No ETTh1 offline: it is in no package installable here. Its stand-in is `seattle
 """
 from __future__ import annotations
 
+import dataclasses
+
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -233,6 +235,27 @@ def load_csv(path: str | Path, time_column: str | None = None,
     series = Series(name or path.stem, values[numeric].to_numpy(dtype=np.float64),
                     tuple(map(str, numeric)), "csv", f"user CSV {path}", geometry)
     return check_series(series)
+
+
+def use_csv(path: str | Path) -> str:
+    """Register a user CSV as a data set (named by the file's stem) for this process and
+    return its name; the geometry is LONG when the series is long enough, else SHORT."""
+    path = Path(path)
+    name = path.stem
+    if name in DATASETS.names():
+        if getattr(DATASETS.get(name), "csv_path", None) == path:
+            return name
+        raise SpecDecodeError(f"{path}: its name {name!r} is taken by a built-in data set; rename the file")
+    series = load_csv(path, geometry=LONG, name=name)
+    geometry = LONG if series.n >= 10 * (LONG.context + LONG.horizon) else SHORT
+    check_series(dataclasses.replace(series, geometry=geometry))
+
+    def load() -> Series:
+        return load_csv(path, geometry=geometry, name=name)
+
+    load.csv_path = path
+    DATASETS.register(name)(load)
+    return name
 
 
 # ---------------------------------------------------------------------------- instance norm
