@@ -20,11 +20,7 @@ class DynTreeParams:
     top_k: int = 6       # children per expanded node, and frontier width
 
     def __post_init__(self):
-        check_budget("dyntree", self.budget, self.max_depth)
-        if self.top_k < 1:
-            from ..errors import SpecDecodeError
-
-            raise SpecDecodeError(f"dyntree needs top_k >= 1 (got {self.top_k})")
+        check_budget("dyntree", self.budget, self.max_depth, top_k=self.top_k)
 
 
 @PROPOSERS.register("dyntree")

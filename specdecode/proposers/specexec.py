@@ -23,11 +23,7 @@ class SpecExecParams:
     max_branch: int = 8   # children considered per node
 
     def __post_init__(self):
-        check_budget("specexec", self.budget, self.max_depth)
-        if self.max_branch < 1:
-            from ..errors import SpecDecodeError
-
-            raise SpecDecodeError(f"specexec needs max_branch >= 1 (got {self.max_branch})")
+        check_budget("specexec", self.budget, self.max_depth, max_branch=self.max_branch)
 
 
 @PROPOSERS.register("specexec")

@@ -213,8 +213,11 @@ class TreeProposer(Proposer):
         self.draft.rollback_to(min(common_prefix(self.draft.cached, self._fed(ctx)), len(ctx) - 1))
 
 
-def check_budget(name: str, budget: int, max_depth: int) -> None:
+def check_budget(name: str, budget: int, max_depth: int, **others: int) -> None:
+    """One-line errors for a tree's sizes: budget, max_depth and any other named width
+    (top_k, max_branch, ...) must each be >= 1."""
     if budget < 1:
         raise SpecDecodeError(f"{name} needs budget >= 1 node (got {budget}); e.g. budget: 32")
-    if max_depth < 1:
-        raise SpecDecodeError(f"{name} needs max_depth >= 1 (got {max_depth})")
+    for field, value in {"max_depth": max_depth, **others}.items():
+        if value < 1:
+            raise SpecDecodeError(f"{name} needs {field} >= 1 (got {value})")

@@ -13,9 +13,7 @@ rebuilt when its target changes.
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import fcntl
 import json
 import shutil
 import statistics
@@ -25,13 +23,12 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
 
 import torch
 
 from ..errors import SpecDecodeError
 from ..zoo import integrity as ig
-from ..zoo.cache import cache_root
+from ..zoo.cache import build_lock, cache_root
 from . import recipes, train
 from .data import Series, training_crops
 from .model import ModelConfig, PatchForecaster, build_model, parameter_count
@@ -204,18 +201,6 @@ def manifest(series: Series, name: str, opts: BuildOptions = BuildOptions()) -> 
     return ig.read_json(entry_dir(series, name, opts) / ig.MANIFEST)
 
 
-@contextlib.contextmanager
-def _locked(key: str) -> Iterator[None]:
-    """Exclusive fcntl lock on ts/.locks/KEY.lock: one builder per entry across processes."""
-    lock_dir = cache_root() / "ts" / ".locks"
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with open(lock_dir / f"{key}.lock", "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print(f"ts:{key}: waiting for another process to finish building it", file=sys.stderr)
-            fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+def _locked(key: str):
+    """Exclusive lock on ts/.locks/KEY.lock: one builder per entry across processes."""
+    return build_lock("ts", key, f"ts:{key}")

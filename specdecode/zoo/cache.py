@@ -189,17 +189,23 @@ def _swap_into_place(tmp: Path, final: Path) -> None:
         os.rename(tmp, final)
 
 
+def _locked(name: str):
+    """Exclusive lock on zoo/.locks/NAME.lock (one builder per entry across processes)."""
+    return build_lock("zoo", name, f"zoo:{name}")
+
+
 @contextlib.contextmanager
-def _locked(name: str) -> Iterator[None]:
-    """Exclusive fcntl lock on zoo/.locks/NAME.lock (one builder per entry across processes)."""
-    lock_dir = cache_root() / "zoo" / ".locks"
+def build_lock(area: str, key: str, label: str) -> Iterator[None]:
+    """Exclusive fcntl lock on CACHE/AREA/.locks/KEY.lock, held while checking or building
+    one cached entry (the zoo's models, the time-series models); a second process says once
+    that it waits, then waits."""
+    lock_dir = cache_root() / area / ".locks"
     lock_dir.mkdir(parents=True, exist_ok=True)
-    with open(lock_dir / f"{name}.lock", "a+") as fh:
+    with open(lock_dir / f"{key}.lock", "a+") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            print(f"zoo:{name}: waiting for another process to finish building it",
-                  file=sys.stderr)
+            print(f"{label}: waiting for another process to finish building it", file=sys.stderr)
             fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
