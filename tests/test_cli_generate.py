@@ -6,6 +6,9 @@ from tokenizers import Tokenizer, models, pre_tokenizers
 from transformers import PreTrainedTokenizerFast
 
 from specdecode.cli import main
+from specdecode.controllers import CONTROLLERS
+from specdecode.proposers import PROPOSERS
+from specdecode.verifiers import VERIFIERS
 from tiny_models import tiny_lm
 
 
@@ -54,9 +57,10 @@ def test_streams_text_and_stats_line(dirs, capsys):
 
 
 BAD = {
-    "unknown proposer": (["--proposer", "magic"], "Available: draft, eagle, ngram, none"),
-    "unknown verifier": (["--verifier", "strict"], "Available: auto, fsd, fuzzy, greedy, match, rejection, topk, typical"),
-    "unknown controller": (["--controller", "smart"], "Available: auto, confidence, fixed, heuristic"),
+    # the error lists every registered name, in order
+    "unknown proposer": (["--proposer", "magic"], "Available: " + ", ".join(PROPOSERS.names())),
+    "unknown verifier": (["--verifier", "strict"], "Available: " + ", ".join(VERIFIERS.names())),
+    "unknown controller": (["--controller", "smart"], "Available: " + ", ".join(CONTROLLERS.names())),
     "k < 1": (["--k", "0"], "k must be an integer >= 1"),
     "max_new_tokens < 0": (["--max-new-tokens", "-1"], "max_new_tokens must be an integer >= 0"),
     "temperature < 0": (["--temperature", "-0.5"], "temperature must be a finite number >= 0"),
