@@ -112,14 +112,16 @@ def verify(rule: Rule, ps: list[Gaussian], qs: list[Gaussian], xs: list, rng) ->
     return len(xs), outcomes, mismatches, bonus.sample(rng), bonus, "bonus"
 
 
-def prefill(target: PatchForecaster, seq: Seq, out: Forecast, sigma: float, rng) -> None:
+def prefill(model: PatchForecaster, seq: Seq, out: Forecast, sigma: float, rng, what: str = "target") -> None:
+    """The first patch, sampled from `model` (the target; the draft for draft-only), timed
+    as the prefill stage."""
     start = time.perf_counter()
-    p = last_rows(target, seq.x, 1, sigma)[0]
+    p = last_rows(model, seq.x, 1, sigma)[0]
     mid = time.perf_counter()
     patch = p.sample(rng)
     seq.append([patch])
     out.commit(patch, p)
-    out.prefill = PrefillRecord(0, [0], start, time.perf_counter(), (Interval("target", start, mid),))
+    out.prefill = PrefillRecord(0, [0], start, time.perf_counter(), (Interval(what, start, mid),))
 
 
 def cycle(target, draft, rule, controller: TSController, seq: Seq, out: Forecast, horizon: int,
@@ -160,13 +162,7 @@ def draft_only(draft: PatchForecaster, controller: TSController, context: np.nda
     """The draft alone: H draft calls; each patch is a 'cycle' of one unverified patch."""
     seq, out = Seq(context, horizon), Forecast()
     sigma = controller.sigma()
-    start = time.perf_counter()
-    q = last_rows(draft, seq.x, 1, sigma)[0]
-    mid = time.perf_counter()
-    x = q.sample(rng)
-    seq.append([x])
-    out.commit(x, q)
-    out.prefill = PrefillRecord(0, [0], start, time.perf_counter(), (Interval("draft", start, mid),))
+    prefill(draft, seq, out, sigma, rng, what="draft")
     while len(out.patches) < horizon:
         start = time.perf_counter()
         (x,), (q,) = propose(draft, seq, 1, sigma, rng)
