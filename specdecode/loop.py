@@ -160,7 +160,8 @@ def _cycle(target, roles, ctx, emitted, sampling, gen, stopper, pending):
         k=k, drafted=drafted, accepted=verdict.n_accepted, outcomes=verdict.outcomes,
         kind="none" if drafted == 0 else verdict.kind, tokens=kept, start=t0, end=time.perf_counter(),
         intervals=(draft, Interval("target", out.start, out.end)), draft_calls=proposer.calls - calls0,
-        token_index=index, depth=_depth(proposal), path=verdict.path, mismatches=verdict.mismatches, positions=stats)
+        token_index=index, depth=_depth(proposal), path=verdict.path, mismatches=verdict.mismatches, positions=stats,
+        events=proposal.events or None)
     controller.observe(record)
     # The cycle ends after the controller's observe() (it saw the end measured just before it).
     return dataclasses.replace(record, end=time.perf_counter()), reason

@@ -193,6 +193,9 @@ POSITION_SCHEMA = {
     },
 }
 
+_EVENTS = {"type": "object", "additionalProperties": _INT,
+           "propertyNames": {"pattern": "^[a-z][a-z0-9_]*$"}}
+
 CYCLE_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
@@ -218,6 +221,8 @@ CYCLE_SCHEMA = {
         "target_s": _NUM,           # ... of 'target'
         "overhead_s": _NUM,         # (end - start) minus the busy time of all intervals
         "positions": {"type": ["array", "null"], "items": POSITION_SCHEMA},  # on request
+        # optional, written only when a proposer option fired: {name: count} this cycle
+        "events": _EVENTS,
     },
 }
 
@@ -231,6 +236,9 @@ COUNTERS_SCHEMA = {
         # reached_per_position[i]: cycles whose position i was checked (every earlier one
         # accepted). alpha = sum(accepted) / sum(reached).
         "mismatches": _INT_OR_NULL,  # accepted tokens an exact rule would have rejected
+        # optional: proposer events summed over the cycles ({name: count}), only when some
+        # cycle had one (trace[i].events, Proposal.events)
+        "events": _EVENTS,
     },
 }
 
@@ -442,6 +450,7 @@ def cycle_to_json(cycle: CycleRecord, origin: float = 0.0) -> dict[str, Any]:
         "draft_s": max(cycle.draft_s, 0.0), "target_s": max(cycle.target_s, 0.0),
         "overhead_s": max(cycle.overhead_s, 0.0),
         "positions": None if cycle.positions is None else [position_to_json(p) for p in cycle.positions],
+        **({"events": {str(k): int(v) for k, v in cycle.events.items()}} if getattr(cycle, "events", None) else {}),
     }
 
 
@@ -463,6 +472,7 @@ class TraceCycle:
     target_s: float
     overhead_s: float
     positions: tuple[dict, ...] | None = None
+    events: dict | None = None
 
 
 def cycle_from_json(entry: dict[str, Any]) -> TraceCycle:
@@ -477,7 +487,8 @@ def cycle_from_json(entry: dict[str, Any]) -> TraceCycle:
                       token_index=entry["token_index"], depth=entry["depth"],
                       mismatches=entry["mismatches"], draft_s=entry["draft_s"],
                       target_s=entry["target_s"], overhead_s=entry["overhead_s"],
-                      positions=None if entry["positions"] is None else tuple(entry["positions"]))
+                      positions=None if entry["positions"] is None else tuple(entry["positions"]),
+                      events=entry.get("events"))
 
 
 def counters(cycles: Iterable, new_tokens: int, prefill_s: float, decode_s: float) -> dict:
@@ -512,7 +523,17 @@ def counters(cycles: Iterable, new_tokens: int, prefill_s: float, decode_s: floa
         "decode_s": decode_s,
         "total_s": prefill_s + decode_s,
         "mismatches": sum(c.mismatches for c in cycles),
+        **_event_sums(cycles),
     }
+
+
+def _event_sums(cycles: list) -> dict:
+    """{"events": {name: total}} over the cycles that carry events; {} when none do."""
+    total: dict[str, int] = {}
+    for c in cycles:
+        for name, n in (getattr(c, "events", None) or {}).items():
+            total[name] = total.get(name, 0) + int(n)
+    return {"events": total} if total else {}
 
 
 def peer_counters(new_tokens: int, prefill_s: float, decode_s: float) -> dict:

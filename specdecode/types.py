@@ -29,6 +29,8 @@ class Proposal:
     parents: tuple[int, ...] | None = None     # (n,) parent index per node, -1 = root; None = chain
     draft_probs: torch.Tensor | None = None    # (n, V) warped q each node was drawn from; None = deterministic
     draft_logits: torch.Tensor | None = None   # (n, V) raw (unwarped) draft logits at each node's parent position
+    events: dict[str, int] | None = None       # what a proposer's optional features did this cycle,
+                                               # e.g. {"recycled": 3}; copied into the cycle record
 
     @property
     def is_chain(self) -> bool:
@@ -145,6 +147,7 @@ class CycleRecord:
     path: tuple[int, ...] = ()  # accepted node indices (a chain: 0..accepted-1)
     mismatches: int = 0       # accepted tokens the exact rule would have rejected
     positions: tuple[PositionStat, ...] | None = None  # per checked position, on request
+    events: dict[str, int] | None = None  # the proposal's events (Proposal.events), None = none
 
     @property
     def draft_s(self) -> float:

@@ -5,6 +5,7 @@ from typing import Any
 
 from . import fmt as F
 from .ratios import render_ratios_md
+from .events import render_events_md
 from .oracle import render_oracle_md
 from .render_quality import quality_md
 from .cells import ALL_SUITES
@@ -271,6 +272,7 @@ def render_markdown(s: Summary, plots: list[tuple[str, str]]) -> str:
         F.md_table(HEADLINE, headline_rows(cells), 3) + "\n",
         render_ratios_md(s.get("ratios") or []),
         render_oracle_md(s.get("oracle_fixed_k")),
+        render_events_md(s.get("proposer_events")),
         quality_md(s, plots),
         "## Spread (timing noise)\n", _spread(s.get("spread")),
         "## Errors\n", _errors(cells),

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..errors import SpecDecodeError
 from .config import AnalysisConfig
+from .events import proposer_events
 from .load import RunSet, configuration_of, load_runs, select_runs
 from .oracle import oracle_fixed_k
 from .ratios import compute_ratios, ratio_specs
@@ -51,6 +52,7 @@ def write_report(runset: RunSet, out: Path, cfg: AnalysisConfig = AnalysisConfig
     summary["ratios"] = compute_ratios(summary["cells"], ratio_specs(runset.manifests))
     summary["inputs"]["configuration"] = configuration_of(runset)
     summary["oracle_fixed_k"] = oracle_fixed_k(summary["cells"], runset.records)
+    summary["proposer_events"] = proposer_events(runset.records)
     summary = _clean(summary)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:6]}")

@@ -27,6 +27,7 @@ sequence.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -198,15 +199,19 @@ class TreeProposer(Proposer):
         if depth < 1:
             return Proposal(tokens=[])
         tree = DraftTree(self.draft, self._fed, ctx, sampling, gen, self.vocab_size)
+        self.events: dict[str, int] = {}  # grow() may count what an optional feature did
         try:
             keep = self.grow(tree, depth)
         finally:
             tree.release()
             self.calls += tree.calls
-        return tree.proposal(keep)
+        proposal = tree.proposal(keep)
+        # Proposal.events -> the cycle record; left None (no events) when grow counted nothing
+        return dataclasses.replace(proposal, events=dict(self.events)) if self.events else proposal
 
     def grow(self, tree: DraftTree, depth: int) -> list[int]:
-        """Grow `tree` to at most `depth` levels; return the node indices to propose."""
+        """Grow `tree` to at most `depth` levels; return the node indices to propose.
+        It may set counters in `self.events` ({name: count}), which become Proposal.events."""
         raise NotImplementedError
 
     def commit(self, ctx):
