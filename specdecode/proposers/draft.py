@@ -17,6 +17,11 @@ Vocabularies. The draft shares the target's tokenizer, but its embedding table a
 may be padded to another size. The target's distribution is never cut: q is the draft's
 distribution over the target's ids (zero on ids the draft's head lacks, fit_width), and
 ids the draft cannot embed are fed to it as a placeholder id.
+
+Options (off by default; rules in docs/draft-options.md, code in draft_options.py):
+`recycle` = "dense" | "sparse" reuses the rejected tail of the last cycle as one-hot
+hints; `refine` = S > 0 drafts the block Jacobi-style, S parallel draft calls over it
+(the stop hook is ignored then). Both stay exact at any temperature.
 """
 from dataclasses import dataclass
 
@@ -26,17 +31,28 @@ from ..lookup import copy_token
 from ..sampling import sample, warp
 from ..types import Proposal
 from .base import PROPOSERS, Proposer, check_same_tokenizer, fit_width, one_hot_logits, one_hot_rows, require_model
+from .draft_options import GUESS_NGRAM, Hints, check_options, initial_guesses, jacobi, rejected_tail
 
 
 @dataclass(frozen=True)
 class DraftParams:
-    copy: bool = True  # use the draft's copy head, when it has one (False: the LM alone)
+    copy: bool = True      # use the draft's copy head, when it has one (False: the LM alone)
+    recycle: str = "off"   # "off" | "dense" | "sparse": last cycle's rejected tail as one-hot hints
+    refine: int = 0        # S > 0: S Jacobi refinement steps over the block (k >= 2); 0 = autoregressive
+
+    def __post_init__(self):
+        check_options(self.recycle, self.refine)
 
 
 @PROPOSERS.register("draft")
 class DraftModelProposer(Proposer):
     Params = DraftParams
     model_roles = ("draft",)
+
+    def __init__(self, params):
+        super().__init__(params)
+        self.hints = Hints()  # recycled hints for the next propose (empty unless recycle is on)
+        self._last = None     # (len(ctx), tokens) of the last proposal, read by commit(); recycle only
 
     def bind(self, target, models):
         super().bind(target, models)
@@ -53,6 +69,7 @@ class DraftModelProposer(Proposer):
     def reset(self):
         super().reset()
         self.draft.reset()
+        self.hints, self._last = Hints(), None
 
     def prefill(self, ctx):
         self.draft.logits_for(self._fed(ctx), 1)  # warm the draft cache with the prompt
@@ -65,12 +82,18 @@ class DraftModelProposer(Proposer):
         return [t if t < self.embeds else self.placeholder for t in seq]
 
     def propose(self, ctx, k, sampling, gen, stop=None):
+        if self.params.refine and k >= 2:
+            return self._refined(ctx, k, sampling, gen)
         V = self.vocab_size
         tokens: list[int] = []
         probs, raw = [], []  # (1, V) rows: warped q (T > 0 only) and raw draft logits
+        recycled = 0
         for i in range(k):
-            copied = copy_token(ctx + tokens, *self.head) if self.head else None
-            if copied is not None and copied < V:  # q is one-hot on the copied token
+            # a recycled hint first, then the copy head: both deterministic picks from the past
+            hint = self.hints.take((ctx + tokens)[-1]) if self.hints else None
+            copied = hint if hint is not None else (copy_token(ctx + tokens, *self.head) if self.head else None)
+            if copied is not None and copied < V:  # q is one-hot on the hint / copied token
+                recycled += hint is not None
                 tokens.append(copied)
                 raw.append(one_hot_logits(copied, V))
                 if not sampling.greedy:
@@ -92,10 +115,43 @@ class DraftModelProposer(Proposer):
                 break
         if sampling.greedy and tokens:  # (k, V) one-hot rows, for verifiers that read q
             probs = [one_hot_rows(tokens, V)]
+        if self.params.recycle != "off":
+            self._last = (len(ctx), tokens)
         return Proposal(tokens=tokens, draft_probs=torch.cat(probs) if probs else None,
-                        draft_logits=torch.cat(raw) if raw else None)
+                        draft_logits=torch.cat(raw) if raw else None,
+                        events={"recycled": recycled} if recycled else None)
+
+    def _refined(self, ctx, k, sampling, gen):
+        """refine = S > 0, k >= 2: d_1 from the row after ctx (one call), guesses for
+        d_2..d_k from the n-gram lookup, then S block calls (draft_options.jacobi). The
+        cache is cropped back to ctx afterwards; commit() catches up as usual."""
+        V = self.vocab_size
+        row0 = fit_width(self.draft.logits_for(self._fed(ctx), 1).logits, V)  # (1, V); all of ctx is cached now
+        self.calls += 1
+        q0 = None if sampling.greedy else warp(row0, sampling)
+        d1 = int(row0[0].argmax()) if sampling.greedy else int(sample(q0, gen)[0])
+
+        def rows_after(block):  # (len(block), V): one causal call over block, after the cached ctx
+            self.calls += 1
+            return fit_width(self.draft.logits_for(self._fed(ctx + block), len(block)).logits, V)
+
+        guesses = initial_guesses(ctx, d1, k, self.head or GUESS_NGRAM)
+        done = jacobi(rows_after, d1, guesses, self.params.refine, sampling, gen)
+        self.draft.rollback_to(len(ctx))  # drop the block: only ctx is known to be committed
+        tokens = [d1] + done.tokens
+        probs = one_hot_rows(tokens, V) if sampling.greedy else torch.cat([q0, done.q])
+        return Proposal(tokens=tokens, draft_probs=probs, draft_logits=torch.cat([row0, done.raw]),
+                        events={"refine_steps": done.steps, "refine_changed": done.changed})
 
     def commit(self, ctx):
         from ..models.wrapper import common_prefix
 
         self.draft.rollback_to(min(common_prefix(self.draft.cached, self._fed(ctx)), len(ctx) - 1))
+        # Hints are replaced after every cycle: the tail this cycle rejected, or none (all
+        # accepted, or no proposal this cycle, e.g. a target-only step of `auto`).
+        last, self._last = self._last, None
+        if last is not None:
+            base, drafted = last
+            self.hints = Hints(self.params.recycle, rejected_tail(drafted, ctx[base:]))
+        else:
+            self.hints = Hints()
