@@ -58,7 +58,7 @@ def test_a_cycle_record_round_trips_its_events():
 
 
 def test_events_table_counts_fired_cycles_and_their_tau():
-    records = [_record("draft-recycle", _trace({1: {"recycled": 3}, 2: {"recycled": 2}})),
+    records = [_record("draft-recycle", _trace({1: {"recycled": 3}, 2: {"recycled": 2}, 3: {"recycled": 0}})),
                _record("draft-k4", _trace({}))]
     rows = proposer_events(records)
     assert [r["method"] for r in rows] == ["draft-recycle"]   # methods without events are left out

@@ -26,7 +26,7 @@ def _cycle_groups(records: list[dict]) -> dict[tuple, dict]:
         g = groups.setdefault((r["method"], r["suite"], r["temperature"]), {"fired": [], "quiet": []})
         for c in trace:
             emitted = c["emitted"]
-            if c.get("events"):
+            if any((c.get("events") or {}).values()):   # a proposer may report zero counts
                 g["fired"].append((emitted, c["events"]))
             else:
                 g["quiet"].append(emitted)
