@@ -370,5 +370,8 @@ def test_k_per_cycle_plot(tmp_path):
     assert adaptive_methods(recs) == ["ewma"]
     ks, starts = k_series(recs, "ewma", 0.0)
     assert list(ks) == [0, 1, 2, 4, 4, 4, 2] and starts == [0, 5]
+    # a stop-hook controller asks for its cap and stops earlier: the plot shows where
+    stopper = dict(recs[-1], method="conf", trace=[{"k": 8, "drafted": 3}, {"k": 8, "drafted": 8}])
+    assert list(k_series(recs + [stopper], "conf", 0.0)[0]) == [3, 8]
     assert [name for name, _ in write_controller_plots(recs, tmp_path)] == ["controllers_k.png"]
     assert (tmp_path / "controllers_k.png").stat().st_size > 0

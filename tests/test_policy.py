@@ -104,6 +104,18 @@ def test_conditions_fail_on_a_violating_mdp():
     assert conds["supermodular-kl-threshold"].passed  # the KL part was left intact
 
 
+def test_forbidden_sides_are_not_judged():
+    # a cascade forbids continue where its length solve stopped (and stop where it went on):
+    # that state's gain is +-inf and says nothing about supermodularity
+    table = structured_table(SMALL)
+    q = np.array([[-np.inf if x is None else x for x in r] for r in table["q"]])
+    q[index(SMALL, 1, 0, 1), CONTINUE] = -np.inf
+    q[index(SMALL, 0, 0, 1), 1:] = -np.inf
+    table["q"] = [[None if not np.isfinite(x) else x for x in r] for r in q]
+    cond = by_name(conditions(SMALL, table))["supermodular-entropy-stop"]
+    assert cond.passed and cond.checked == by_name(conditions(SMALL, structured_table(SMALL)))["supermodular-entropy-stop"].checked - 1
+
+
 def test_unvisited_states_are_not_judged():
     table = structured_table(SMALL, sign=-1.0)
     table["visits"] = [0] * SMALL.n_states

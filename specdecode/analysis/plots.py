@@ -173,7 +173,28 @@ def _scatter_legend(plt, ax, methods, suites, colors, markers) -> None:
                 line([], [], ls="", marker="o", markerfacecolor="none", color="black",
                      label="k drafted (hollow)"),
                 line([], [], ls="--", color="gray", label="measured = predicted")]
-    ax.legend(handles=handles, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.legend(handles=handles, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              ncol=_legend_columns(len(handles)))
+
+
+LEGEND_ROWS = 24  # entries per legend column before another column starts
+
+
+def _legend_columns(n: int) -> int:
+    return 1 + (n - 1) // LEGEND_ROWS
+
+
+def _scatter_size(n_handles: int) -> tuple[float, float]:
+    """Figure size that leaves the axes their room beside a legend of n entries."""
+    ncol = _legend_columns(n_handles)
+    rows = -(-n_handles // ncol)
+    return 6.8 + 2.4 * (ncol - 1), max(5.0, 0.2 * rows + 1.0)
+
+
+def _method_colors(plt, n: int) -> list:
+    """The default cycle, or n distinct colours where it would repeat (many methods)."""
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    return cycle if n <= len(cycle) else [plt.colormaps["turbo"](x) for x in np.linspace(0.05, 0.95, n)]
 
 
 def measured_vs_predicted(cells: list[dict], path: Path) -> bool:
@@ -186,8 +207,8 @@ def measured_vs_predicted(cells: list[dict], path: Path) -> bool:
     markers = "osD^v<>pP*X"
     suites = list(dict.fromkeys(c["suite"] for c in rows))
     methods = list(dict.fromkeys(_label(c, multi) for c in rows))
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    fig, ax = plt.subplots(figsize=(6.8, 5.0), constrained_layout=True)
+    colors = _method_colors(plt, len(methods))
+    fig, ax = plt.subplots(figsize=_scatter_size(len(methods) + len(suites) + 3), constrained_layout=True)
     for c in rows:
         color = colors[methods.index(_label(c, multi)) % len(colors)]
         marker = markers[suites.index(c["suite"]) % len(markers)]

@@ -1,5 +1,8 @@
-"""k per cycle of every adaptive method (controller other than `fixed`): the draft length
-each cycle asked for, over the whole run in record order (prompts one after another, so
+"""k per cycle of every adaptive method (controller other than `fixed`): the number of
+tokens each cycle drafted (for controllers that choose k up front this is the k asked,
+less where the budget cut it; for stop-hook controllers, `confidence`, `specdecpp`,
+`jointadaspec`, it is where they stopped, which the k asked, their cap, does not show),
+over the whole run in record order (prompts one after another, so
 estimates carried from prompt to prompt show), one panel per method, one colour per
 temperature; thin grey lines mark where a new prompt starts."""
 from __future__ import annotations
@@ -22,12 +25,13 @@ def adaptive_methods(records: list[dict]) -> list[str]:
 
 
 def k_series(records: list[dict], method: str, temperature: float) -> tuple[np.ndarray, list[int]]:
-    """(k per cycle over the run, cycle indices where a prompt starts)."""
+    """(tokens drafted per cycle over the run, cycle indices where a prompt starts); records
+    without `drafted` fall back to the k asked."""
     ks, starts = [], []
     for r in records:
         if r["method"] == method and r["temperature"] == temperature and r["status"] == "ok" and r["trace"]:
             starts.append(len(ks))
-            ks += [c["k"] for c in r["trace"]]
+            ks += [c.get("drafted", c["k"]) for c in r["trace"]]
     return np.array(ks), starts
 
 
@@ -46,7 +50,7 @@ def k_per_cycle_plot(records: list[dict], path: Path) -> bool:
                 ax.step(np.arange(len(ks)), ks, where="post", lw=0.8, color=f"C{j}", label=f"T={t:g}")
                 for s in starts[1:]:
                     ax.axvline(s, color="0.85", lw=0.5, zorder=0)
-        ax.set_ylabel("k")
+        ax.set_ylabel("k drafted")
         ax.set_title(method, fontsize="medium", loc="left")
         ax.legend(fontsize="small", loc="upper right")
     axes[-1, 0].set_xlabel("cycle (over the run, prompts in record order)")

@@ -78,7 +78,8 @@ def monotone_threshold(bins, policy, visits, min_visits: int) -> Condition:
 
 def supermodular_entropy(bins, q, visits, min_visits: int) -> Condition:
     best_stop = np.where(np.isfinite(q[:, 1:]), q[:, 1:], -np.inf).max(axis=1)
-    gain = grid(bins, best_stop - q[:, CONTINUE])              # (n_h, n_kl, W); -inf at pos W
+    with np.errstate(invalid="ignore"):
+        gain = grid(bins, best_stop - q[:, CONTINUE])          # (n_h, n_kl, W); -inf at pos W
     seen = grid(bins, visits >= min_visits)
     checked, bad = 0, []
     for h in range(bins.n_h - 1):
@@ -86,6 +87,8 @@ def supermodular_entropy(bins, q, visits, min_visits: int) -> Condition:
             for p in range(bins.window - 1):
                 if not (seen[h, k, p] and seen[h + 1, k, p]):
                     continue
+                if not np.isfinite(gain[h:h + 2, k, p]).all():
+                    continue  # one side forbidden there (a cascade fixed it): no gain to compare
                 checked += 1
                 if gain[h + 1, k, p] < gain[h, k, p] - TOL:
                     bad.append({"h": h, "kl": k, "pos": p + 1, "diff_low": float(gain[h, k, p]),
@@ -102,7 +105,8 @@ def supermodular_kl(bins, q, visits, min_visits: int) -> Condition:
             for p in range(bins.window):
                 if not (seen[h, k, p] and seen[h, k + 1, p]):
                     continue
-                lo, hi = np.diff(qg[h, k, p, 1:]), np.diff(qg[h, k + 1, p, 1:])
+                with np.errstate(invalid="ignore"):
+                    lo, hi = np.diff(qg[h, k, p, 1:]), np.diff(qg[h, k + 1, p, 1:])
                 if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
                     continue  # the greedy table: one threshold only
                 checked += len(lo)
