@@ -235,6 +235,26 @@ def test_collect_refuses_other_settings(pipeline, target):
         collect(cfg, out, models=(target, draft, ids))
 
 
+def test_resume_reads_an_older_manifest_as_fp32(tmp_path):
+    from specdecode.policy.collect import check_resume
+
+    cfg = CollectConfig(target="tiny-t", draft="tiny-d")
+    old = {k: v for k, v in cfg.manifest({}).items() if k != "dtype"}  # written before --dtype existed
+    (tmp_path / "traces.jsonl").write_text("")
+    (tmp_path / "traces.manifest.json").write_text(json.dumps(old))
+    check_resume(tmp_path, cfg.manifest({}))                     # fp32: the same settings
+    with pytest.raises(SpecDecodeError, match=r"collected with other settings \(dtype\)"):
+        check_resume(tmp_path, CollectConfig(target="tiny-t", draft="tiny-d", dtype="bf16").manifest({}))
+
+
+def test_collect_cli_refuses_a_bad_dtype(capsys):
+    from specdecode.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["policy", "collect", "--dtype", "fp8"])
+    assert e.value.code == 2 and "is not a dtype; use one of" in capsys.readouterr().err
+
+
 def test_solve_writes_every_kind_and_kappa(pipeline):
     out, *_, written = pipeline
     names = sorted(p.name for p in written)

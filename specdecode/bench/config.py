@@ -34,7 +34,7 @@ from ..inputs import (check_distinct, check_float, check_int, check_model_path, 
                       is_int, read_text_file, show, warn)
 
 PRESETS = ("quick", "full", "smoke", "real", "lossy", "lossy-smoke", "trees", "trees-real", "controllers",
-           "controllers-real", "jointadaspec")
+           "controllers-real", "jointadaspec", "jointadaspec-real")
 MAX_REPEATS = 20   # timed generations per item; more is a typo, not a benchmark
 
 

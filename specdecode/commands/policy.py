@@ -65,8 +65,20 @@ def _collect_parser(sub) -> None:
     p.add_argument("--min-verify-rows", type=int_arg(1, 64), default=d.min_verify_rows,
                    help="pad 2..N-1-token target calls to N rows, as the bench config does")
     p.add_argument("--no-chat", action="store_true", help="feed the bare prompt, not the chat template")
+    p.add_argument("--dtype", type=_dtype_choice, default=d.dtype,
+                   help="fp32 | bf16 | auto: as the bench config that will run the tables (the step times "
+                   "the tables price depend on it; the Qwen presets use auto)")
     p.add_argument("--out", metavar="DIR", help="output folder (default runs/policy/TARGET__DRAFT)")
     p.set_defaults(func=run_collect)
+
+
+def _dtype_choice(raw: str) -> str:
+    from ..dtypes import check_choice
+
+    try:
+        return check_choice(raw)
+    except SpecDecodeError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _solve_parser(sub) -> None:
@@ -129,7 +141,8 @@ def run_collect(args) -> int:
     cfg = CollectConfig(target=args.target, draft=args.draft, suites=tuple(s for s in args.suites.split(",") if s),
                         n_prompts=args.n_prompts, temperatures=args.temperatures,
                         max_new_tokens=args.max_new_tokens, window=args.window, p_stop=args.p_stop,
-                        seed=args.seed, chat=not args.no_chat, min_verify_rows=args.min_verify_rows)
+                        seed=args.seed, chat=not args.no_chat, min_verify_rows=args.min_verify_rows,
+                        dtype=args.dtype)
     if not 0 < cfg.p_stop <= 1:
         raise SpecDecodeError(f"--p-stop must be in (0, 1] (got {cfg.p_stop})")
     out = check_output_dir(Path(args.out) if args.out else default_dir(cfg.target, cfg.draft), "--out")

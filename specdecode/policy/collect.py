@@ -36,6 +36,7 @@ class CollectConfig:
     seed: int = 0
     chat: bool = True
     min_verify_rows: int = 4       # as the bench presets on CPU: the times must be the bench's
+    dtype: str = "fp32"            # fp32 | bf16 | auto, as the bench's `dtype:` (the step times depend on it)
 
     def manifest(self, identities: dict) -> dict:
         return {**dataclasses.asdict(self), **identities, "grid": list(GRID), "schema": 1}
@@ -72,7 +73,7 @@ SELECTION = {"n_prompts", "suites", "temperatures"}
 def check_resume(out: Path, manifest: dict) -> None:
     path = out / TRACES_MANIFEST
     if (out / TRACES).exists() and path.exists():
-        have = json.loads(path.read_text(encoding="utf-8"))
+        have = {"dtype": "fp32", **json.loads(path.read_text(encoding="utf-8"))}  # older: fp32
         want = json.loads(json.dumps(manifest))
         diff = sorted(k for k in (set(have) | set(want)) - SELECTION if have.get(k) != want.get(k))
         if diff:
@@ -81,16 +82,27 @@ def check_resume(out: Path, manifest: dict) -> None:
 
 
 def load_pair(cfg: CollectConfig):
-    """(target, draft, identities) loaded as the bench loads them (fp32)."""
+    """(target, draft, identities) loaded as the bench loads them, in cfg.dtype (auto: each
+    model's measured choice for its role; an identity names its dtype when it is not fp32,
+    as the bench's do)."""
     from ..models import load_model
-    from ..models.loading import fingerprint, resolve_path
+    from ..models.loading import resolve_path
 
     paths = {role: str(resolve_path(name)) for role, name in (("target", cfg.target), ("draft", cfg.draft))}
-    target, draft = load_model(paths["target"]), load_model(paths["draft"], role="draft")
+    models = {role: load_model(paths[role], dtype=cfg.dtype, role=role) for role in paths}
+    target, draft = models["target"], models["draft"]
     target.name, draft.name = cfg.target, cfg.draft
     target.min_rows = cfg.min_verify_rows
-    ids = {role: {"name": getattr(cfg, role), "hash": fingerprint(paths[role])} for role in paths}
+    ids = {role: _identity(getattr(cfg, role), paths[role], models[role]) for role in paths}
     return target, draft, ids
+
+
+def _identity(name: str, path: str, model) -> dict:
+    from ..models.loading import fingerprint
+
+    ident = {"name": name, "hash": fingerprint(path)}
+    decision = getattr(model, "dtype_decision", None)
+    return {**ident, "dtype": "bf16"} if decision is not None and decision.dtype == "bfloat16" else ident
 
 
 def collect(cfg: CollectConfig, out: Path, models=None, progress: Callable | None = None) -> dict:
