@@ -33,8 +33,8 @@ from ..errors import SpecDecodeError
 from ..inputs import (check_distinct, check_float, check_int, check_model_path, check_seed, is_finite_number,
                       is_int, read_text_file, show, warn)
 
-PRESETS = ("quick", "full", "smoke", "real", "lossy", "lossy-smoke", "trees", "trees-real", "controllers",
-           "controllers-real", "jointadaspec", "jointadaspec-real")
+PRESETS = ("quick", "full", "smoke", "real", "real-full", "lossy", "lossy-smoke", "trees", "trees-real",
+           "controllers", "controllers-real", "jointadaspec", "jointadaspec-real")
 MAX_REPEATS = 20   # timed generations per item; more is a typo, not a benchmark
 
 
@@ -442,7 +442,26 @@ def _first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def load_raw(preset_or_path: str) -> dict:
+def load_raw(preset_or_path: str, _chain: tuple[str, ...] = ()) -> dict:
+    """The config's mapping; `extends: BASE` (a preset name or a YAML path, relative to the
+    extending file's folder) starts from BASE's mapping and replaces its top-level keys with
+    this file's, e.g. a preset that is another with more prompts."""
+    raw = _read_raw(preset_or_path)
+    if "extends" not in raw:
+        return raw
+    base = raw.pop("extends")
+    if not isinstance(base, str) or not base:
+        raise SpecDecodeError(f"config {preset_or_path!r}: extends must be a preset name or a YAML path "
+                              f"(got {show(base)})")
+    if base not in PRESETS and preset_or_path not in PRESETS and not Path(base).is_absolute():
+        base = str(Path(preset_or_path).parent / base)
+    if base in _chain + (preset_or_path,):
+        raise SpecDecodeError(f"config {preset_or_path!r}: extends {base!r} loops back to itself; "
+                              f"remove one of the extends: lines")
+    return {**load_raw(base, _chain + (preset_or_path,)), **raw}
+
+
+def _read_raw(preset_or_path: str) -> dict:
     if preset_or_path in PRESETS:
         text = resources.files("specdecode.bench.presets").joinpath(f"{preset_or_path}.yaml").read_text()
     else:

@@ -11,16 +11,19 @@ from ..inputs import check_output_dir, check_output_file, int_arg
 
 DESCRIPTION = """\
 Measure methods side by side on the same prompts, with the same token budget and EOS
-rules, timed the same way. CONFIG is a preset (quick [default], full, smoke) or a YAML
-file. Records go to --out (JSONL, one line per item, flushed as each finishes); rerunning
-the same command resumes, skipping items with an ok record and running failed items
-again (--keep-errors keeps them). One bench writes a run file at a time (a second one
-stops, naming the first), and bench writes only to run files: an --out that exists and
-is not one is left untouched. At T=0 every exact method must reproduce target-only's
-tokens on every item both ran ok: a mismatch is printed in red.
+rules, timed the same way. CONFIG is a preset (quick [default], full, smoke, real, ...:
+the list is in the error for an unknown name) or a YAML file, which may start from
+another with `extends: PRESET_OR_FILE`. Records go to --out (JSONL, one line per item,
+flushed as each finishes); rerunning the same command resumes, skipping items with an ok
+record and running failed items again (--keep-errors keeps them). One bench writes a run
+file at a time (a second one stops, naming the first), and bench writes only to run
+files: an --out that exists and is not one is left untouched. At T=0 every exact method
+must reproduce target-only's tokens on every item both ran ok: a mismatch is printed in
+red.
 Exit status: 0 every item ok and exact; 1 a T=0 exactness failure; 2 usage or input
-error; 3 some items failed (N of M items failed: the most common error); 130
-interrupted (see docs/exit-status.md)."""
+error; 3 some items failed (N of M items failed: the most common error); 130 interrupted
+(see docs/exit-status.md).
+"""
 
 
 def add_parser(sub) -> None:
