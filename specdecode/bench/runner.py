@@ -44,12 +44,11 @@ def _identity(cfg: BenchConfig, model_id: str, path: str, decisions: dict, role:
     """{name, hash} (+ dtype: bf16 when the policy picks it, so fp32 keys are unchanged);
     the dtype decision with its timings goes to `decisions` (the manifest)."""
     from ..dtypes import resolve
-    from ..models.loading import fingerprint
+    from ..models.loading import model_identity
 
     decision = resolve(cfg.dtype, path, role=role)
     decisions[model_id] = decision.to_json()
-    ident = {"name": model_id, "hash": fingerprint(path)}
-    return {**ident, "dtype": "bf16"} if decision.dtype == "bfloat16" else ident
+    return model_identity(model_id, path, decision)
 
 
 def plan(cfg: BenchConfig, identities: dict) -> list[Item]:

@@ -92,6 +92,13 @@ def model_kind(spec: str) -> ModelKind:
     return MODEL_KINDS.get(read_meta(resolve_path(spec))["kind"])
 
 
+def model_identity(name: str, path: str, decision) -> dict:
+    """{name, hash} of a model, + dtype: bf16 when `decision` (dtypes.Decision) picked it,
+    so fp32 identities (record keys, policy manifests) stay as they were."""
+    ident = {"name": name, "hash": fingerprint(path)}
+    return {**ident, "dtype": "bf16"} if decision is not None and decision.dtype == "bfloat16" else ident
+
+
 def fingerprint(path: Path | str) -> str:
     """A short identity of the weights: hash of config + every weight file's size and its
     first and last MiB (fast on 500 MB files, changes when the weights change)."""

@@ -86,23 +86,16 @@ def load_pair(cfg: CollectConfig):
     model's measured choice for its role; an identity names its dtype when it is not fp32,
     as the bench's do)."""
     from ..models import load_model
-    from ..models.loading import resolve_path
+    from ..models.loading import model_identity, resolve_path
 
     paths = {role: str(resolve_path(name)) for role, name in (("target", cfg.target), ("draft", cfg.draft))}
     models = {role: load_model(paths[role], dtype=cfg.dtype, role=role) for role in paths}
     target, draft = models["target"], models["draft"]
     target.name, draft.name = cfg.target, cfg.draft
     target.min_rows = cfg.min_verify_rows
-    ids = {role: _identity(getattr(cfg, role), paths[role], models[role]) for role in paths}
+    ids = {role: model_identity(getattr(cfg, role), paths[role], getattr(models[role], "dtype_decision", None))
+           for role in paths}
     return target, draft, ids
-
-
-def _identity(name: str, path: str, model) -> dict:
-    from ..models.loading import fingerprint
-
-    ident = {"name": name, "hash": fingerprint(path)}
-    decision = getattr(model, "dtype_decision", None)
-    return {**ident, "dtype": "bf16"} if decision is not None and decision.dtype == "bfloat16" else ident
 
 
 def collect(cfg: CollectConfig, out: Path, models=None, progress: Callable | None = None) -> dict:
