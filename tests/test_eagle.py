@@ -7,18 +7,8 @@ from specdecode import GenerationConfig, MethodConfig, SamplingConfig, Speculati
 from specdecode.errors import SpecDecodeError
 from specdecode.training import features as ft
 from test_distribution import V, chi2_pvalue, exact_joint, sample_counts
-from test_exact_greedy import N_NEW, PROMPT, reference_greedy
+from test_exact_greedy import N_NEW, PROMPT, reference, reference_greedy, target  # noqa: F401  (fixtures)
 from tiny_models import tiny_feature_draft, tiny_lm
-
-
-@pytest.fixture(scope="module")
-def target():
-    return tiny_lm(vocab=24, seed=0, scale=3.0)
-
-
-@pytest.fixture(scope="module")
-def reference(target):
-    return reference_greedy(target, PROMPT, N_NEW)
 
 
 def run(target, draft, k, controller="fixed", sampling=SamplingConfig(0.0), n=N_NEW, seed=0):

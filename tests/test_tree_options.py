@@ -15,21 +15,12 @@ from test_distribution import PROMPT as DIST_PROMPT
 from test_distribution import V
 from test_exact_greedy import N_NEW, PROMPT, reference_greedy
 from test_tree_distribution import tree_pvalue
+from test_tree_methods import draft, target  # noqa: F401  (module fixtures: the same tiny pair)
 from test_trees import assert_cache_is_fresh
-from tiny_models import perturbed, tiny_lm
+from tiny_models import tiny_lm
 
 # 3 blocks of 2 tokens: two at the root (ranks 1, 2), one under the first main node
 CAND = {"top_k": 3, "branch_depth": 2, "candidates": 3, "block": 2}
-
-
-@pytest.fixture(scope="module")
-def target():
-    return tiny_lm(vocab=24, seed=0, scale=3.0)
-
-
-@pytest.fixture(scope="module")
-def draft(target):
-    return perturbed(target, 0.8)
 
 
 @pytest.fixture(scope="module")

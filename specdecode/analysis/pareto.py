@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..plotting import pyplot, save
+
 PARETO_FILE = "quality_pareto.png"
 KIND_MARKERS = {"baseline": "*", "exact": "o", "lossy": "^"}   # target-only, exact, lossy
 
@@ -81,12 +83,12 @@ def _legend(plt, fig, methods: list[str], colors: dict[str, str]) -> None:
 
 def pareto_plot(summary: dict[str, Any], path: Path) -> bool:
     """Speedup vs quality per (suite, T), the Pareto front drawn; False without points."""
-    from .plots import _plt, _suite_label
+    from .plots import _suite_label
 
     pts = pareto_points(summary)
     if not pts:
         return False
-    plt = _plt()
+    plt = pyplot()
     panels = list(dict.fromkeys((p["suite"], p["temperature"]) for p in pts))
     multi_t = len({t for _, t in panels}) > 1
     methods = list(dict.fromkeys(p["method"] for p in pts))
@@ -105,6 +107,5 @@ def pareto_plot(summary: dict[str, Any], path: Path) -> bool:
         ax.set_visible(False)
     _legend(plt, fig, methods, colors)
     fig.suptitle("Speed vs quality (95% bootstrap CIs; dashed: Pareto front)")
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path, dpi=120, tight=False)
     return True

@@ -6,20 +6,12 @@ from typing import Any
 
 import numpy as np
 
+from ..plotting import pyplot, save
 from .cells import ALL_SUITES, TRACE_FIELDS, trace_key
 from .pareto import PARETO_FILE, pareto_plot
 
 ROLL = 8          # cycles in the trace plot's trailing window
 FEW_REACHED = 20  # acceptance points reached by fewer cycles are drawn hollow
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _suite_label(s: str) -> str:
@@ -74,7 +66,7 @@ def speedup_bars(cells: list[dict], path: Path, spread: dict | None = None) -> b
     rows = [c for c in cells if not c["is_baseline"] and c["speedup"] is not None]
     if not rows:
         return False
-    plt = _plt()
+    plt = pyplot()
     temps = list(dict.fromkeys(c["temperature"] for c in rows))
     suites = list(dict.fromkeys(c["suite"] for c in rows))
     methods = list(dict.fromkeys(c["method"] for c in rows))
@@ -91,8 +83,7 @@ def speedup_bars(cells: list[dict], path: Path, spread: dict | None = None) -> b
     axes[-1, 0].set_xlabel("suite")
     axes[0, 0].legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.suptitle("Aggregate end-to-end speedup per suite (95% paired bootstrap CI)")
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path, dpi=120, tight=False)
     return True
 
 
@@ -101,7 +92,7 @@ def acceptance_curves(cells: list[dict], path: Path) -> bool:
     rows = [c for c in cells if c["per_position_acceptance"]]
     if not rows:
         return False
-    plt, multi = _plt(), _multi_t(cells)
+    plt, multi = pyplot(), _multi_t(cells)
     from matplotlib.ticker import MaxNLocator
 
     suites = list(dict.fromkeys(c["suite"] for c in rows))
@@ -131,8 +122,7 @@ def acceptance_curves(cells: list[dict], path: Path) -> bool:
     fig.legend(handles, labels, loc="outside lower center", ncol=min(4, len(labels)),
                fontsize="small")
     fig.suptitle(f"Per-position acceptance (hollow: reached by < {FEW_REACHED} cycles)")
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path, dpi=120, tight=False)
     return True
 
 
@@ -142,7 +132,7 @@ def tau_histograms(cells: list[dict], path: Path) -> bool:
             and sum(c["tau_hist"])]
     if not rows:
         return False
-    plt, multi = _plt(), _multi_t(cells)
+    plt, multi = pyplot(), _multi_t(cells)
     n_max = max(len(c["tau_hist"]) for c in rows)
     width = 0.8 / len(rows)
     fig, ax = plt.subplots(figsize=(max(6.0, 0.6 * n_max * max(1, len(rows) / 2)), 4.2),
@@ -157,8 +147,7 @@ def tau_histograms(cells: list[dict], path: Path) -> bool:
     ax.set_ylabel("share of cycles")
     ax.set_title("Tokens per target call (tau) distribution, all suites")
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path, dpi=120, tight=False)
     return True
 
 
@@ -203,7 +192,7 @@ def measured_vs_predicted(cells: list[dict], path: Path) -> bool:
             and c["decode_speedup"] is not None]
     if not rows:
         return False
-    plt, multi = _plt(), _multi_t(cells)
+    plt, multi = pyplot(), _multi_t(cells)
     markers = "osD^v<>pP*X"
     suites = list(dict.fromkeys(c["suite"] for c in rows))
     methods = list(dict.fromkeys(_label(c, multi) for c in rows))
@@ -228,8 +217,7 @@ def measured_vs_predicted(cells: list[dict], path: Path) -> bool:
     ax.set_ylabel("measured decode-phase speedup (x)")
     ax.set_title("Measured vs predicted speedup")
     ax.grid(alpha=0.3)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path, dpi=120, tight=False)
     return True
 
 
@@ -247,7 +235,7 @@ def trace_plot(records: list[dict], item: dict | None, path: Path) -> bool:
         return False
     item = tuple(item[f] for f in TRACE_FIELDS)
     rows = [r for r in records if r["status"] == "ok" and r["trace"] and trace_key(r) == item]
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(8.0, 4.4), constrained_layout=True)
     for r in rows:
         x = np.array([c["token_index"] for c in r["trace"]])
@@ -263,8 +251,7 @@ def trace_plot(records: list[dict], item: dict | None, path: Path) -> bool:
                  fontsize="medium")
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(alpha=0.3)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path, dpi=120, tight=False)
     return True
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .plots import _plt
+from ..plotting import pyplot, save
+
 
 FILE = "controllers_k.png"
 TITLE = "Draft length k per cycle (adaptive controllers)"
@@ -40,7 +41,7 @@ def k_per_cycle_plot(records: list[dict], path: Path) -> bool:
     temps = sorted({r["temperature"] for r in records})
     if not methods:
         return False
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(len(methods), 1, figsize=(10, 1.9 * len(methods) + 0.6), squeeze=False,
                              constrained_layout=True)
     for ax, method in zip(axes[:, 0], methods):
@@ -54,8 +55,7 @@ def k_per_cycle_plot(records: list[dict], path: Path) -> bool:
         ax.set_title(method, fontsize="medium", loc="left")
         ax.legend(fontsize="small", loc="upper right")
     axes[-1, 0].set_xlabel("cycle (over the run, prompts in record order)")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path, tight=False)
     return True
 
 

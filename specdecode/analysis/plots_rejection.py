@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .plots import _plt
+from ..plotting import pyplot, save
 
 
 def _errbars(rows: list[dict], key: str, scale: float = 1.0):
@@ -19,7 +19,7 @@ def _errbars(rows: list[dict], key: str, scale: float = 1.0):
 
 def domain_plot(sec: dict, path: Path) -> bool:
     rows = sec["rows"]
-    plt = _plt()
+    plt = pyplot()
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
     names = [r["domain"] for r in rows]
     for ax, key, scale, label in ((a1, "rejection", 100.0, "rejection (% of drafted)"),
@@ -31,16 +31,14 @@ def domain_plot(sec: dict, path: Path) -> bool:
         ax.grid(axis="y", alpha=0.3)
     a1.set_title("rejection by domain (95% prompt-bootstrap CI)")
     a2.set_title("throughput by domain")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
     return True
 
 
 def heatmap(sec: dict, path: Path) -> bool:
     if not sec["positions"]:
         return False
-    plt = _plt()
+    plt = pyplot()
     m = np.array([[np.nan if v is None else 100 * v for v in row] for row in sec["rejection"]])
     fig, ax = plt.subplots(figsize=(1.2 * len(sec["positions"]) + 3, 0.5 * len(sec["domains"]) + 1.5))
     im = ax.imshow(m, cmap="magma_r", aspect="auto")
@@ -52,16 +50,14 @@ def heatmap(sec: dict, path: Path) -> bool:
     ax.set_yticks(range(len(sec["domains"])), sec["domains"])
     ax.set_xlabel("draft position")
     fig.colorbar(im, ax=ax, label="rejection given reached (%)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
     return True
 
 
 def decile_plot(sec: dict, path: Path) -> bool:
     if not sec.get("available"):
         return False
-    plt = _plt()
+    plt = pyplot()
     rows = sec["deciles"]
     vals, err = _errbars(rows, "rejection", 100.0)
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -70,9 +66,7 @@ def decile_plot(sec: dict, path: Path) -> bool:
     ax.set_xlabel("unigram-mass decile of the drafted token (1 = commonest, 10 = rarest)")
     ax.set_ylabel("rejection of checked positions (%)")
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
     return True
 
 
@@ -81,7 +75,7 @@ def confidence_plot(sec: dict, path: Path) -> bool:
              if k in ("entropy_q", "kl_qp") and v["available"]}
     if not sec.get("available") or not shown:
         return False
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(shown), figsize=(5 * len(shown), 4), squeeze=False)
     for ax, (name, s) in zip(axes[0], shown.items()):
         mids = [(b["lo"] + b["hi"]) / 2 for b in s["bins"]]
@@ -90,9 +84,7 @@ def confidence_plot(sec: dict, path: Path) -> bool:
         ax.set_ylabel("rejection (%)")
         ax.set_title(f"{name}: AUC {s['auc']:.2f}")
         ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
     return True
 
 

@@ -33,8 +33,9 @@ from ..errors import SpecDecodeError
 from ..inputs import (check_distinct, check_float, check_int, check_model_path, check_seed, is_finite_number,
                       is_int, read_text_file, show, warn)
 
-PRESETS = ("quick", "full", "smoke", "real", "real-full", "lossy", "lossy-smoke", "trees", "trees-real",
-           "controllers", "controllers-real", "jointadaspec", "jointadaspec-real")
+# The shipped presets: every YAML file in specdecode/bench/presets (a new preset is one file).
+PRESETS = tuple(sorted(f.name.removesuffix(".yaml") for f in resources.files("specdecode.bench.presets").iterdir()
+                       if f.name.endswith(".yaml")))
 MAX_REPEATS = 20   # timed generations per item; more is a typo, not a benchmark
 
 

@@ -35,6 +35,12 @@ def add_parser(subparsers) -> None:
     _check_parser(sub)
 
 
+def _step(sub, name: str, help: str, description: str) -> argparse.ArgumentParser:
+    """One STEP's parser; --help shows every option's default."""
+    return sub.add_parser(name, help=help, description=description,
+                          formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+
+
 def _floats(text: str) -> tuple[float, ...]:
     try:
         return tuple(float(x) for x in text.split(",") if x.strip())
@@ -46,12 +52,12 @@ def _collect_parser(sub) -> None:
     from ..policy.collect import CollectConfig
 
     d = CollectConfig()
-    p = sub.add_parser("collect", help="traces under the random behaviour policy (resumable)",
-                       description="Decode dev prompts with the random behaviour policy and record every "
-                       "decision. Resumable: a rerun skips the prompts already in DIR/traces.jsonl. "
-                       "About 8.5 s per prompt and temperature for the default pair on a 2-core CPU (measured), "
-                       "so the default 120 generations take about 17 minutes; --n-prompts 3 takes about 5.",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = _step(sub, "collect", help="traces under the random behaviour policy (resumable)",
+              description="Decode dev prompts with the random behaviour policy and record every "
+              "decision. Resumable: a rerun skips the prompts already in DIR/traces.jsonl. "
+              "About 8.5 s per prompt and temperature for the default pair on a 2-core CPU (measured), "
+              "so the default 120 generations take about 17 minutes; --n-prompts 3 takes about 5. The Qwen "
+              "pair (--dtype auto --min-verify-rows 1) took about 25 s per prompt and temperature.")
     p.add_argument("--target", default=d.target, help="target model id")
     p.add_argument("--draft", default=d.draft, help="draft model id (same tokenizer)")
     p.add_argument("--suites", default=",".join(d.suites), help="comma-separated suites (their dev split)")
@@ -86,11 +92,10 @@ def _solve_parser(sub) -> None:
     from ..policy.tables import KAPPAS
 
     b = Bins()
-    p = sub.add_parser("solve", help="policy tables per kappa (joint MDP and the two cascades)",
-                       description="Estimate the MDP from the traces (Laplace prior) and solve it by value "
-                       "iteration for each kappa; writes jointadaspec-kappaK.json, cascade-length-kappaK.json "
-                       "and cascade-threshold-kappaK.json beside the traces (or into --out).",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = _step(sub, "solve", help="policy tables per kappa (joint MDP and the two cascades)",
+              description="Estimate the MDP from the traces (Laplace prior) and solve it by value "
+              "iteration for each kappa; writes jointadaspec-kappaK.json, cascade-length-kappaK.json "
+              "and cascade-threshold-kappaK.json beside the traces (or into --out).")
     p.add_argument("traces", metavar="TRACES.jsonl", help="written by `specdecode policy collect`")
     p.add_argument("--kappas", type=_floats, default=KAPPAS, help="distortion prices, comma-separated")
     p.add_argument("--entropy-edges", type=_floats, default=b.entropy, help="entropy bin edges (nats)")
@@ -105,12 +110,11 @@ def _solve_parser(sub) -> None:
 
 
 def _check_parser(sub) -> None:
-    p = sub.add_parser("check", help="structure conditions, convergence, heatmaps, Pareto plot",
-                       description="Check solved tables: monotone stopping in entropy and position, threshold "
-                       "monotone in KL, supermodular Q; VI convergence, visits, a heatmap per table; with "
-                       "--runs, speed vs quality of a bench run (read from its records). A failed "
-                       "condition is a finding: the exit status is 0 whenever the report is written.",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = _step(sub, "check", help="structure conditions, convergence, heatmaps, Pareto plot",
+              description="Check solved tables: monotone stopping in entropy and position, threshold "
+              "monotone in KL, supermodular Q; VI convergence, visits, a heatmap per table; with "
+              "--runs, speed vs quality of a bench run (read from its records). A failed "
+              "condition is a finding: the exit status is 0 whenever the report is written.")
     p.add_argument("policies", nargs="+", metavar="POLICY", help="policy files or folders holding them")
     p.add_argument("--runs", metavar="RUNS.jsonl", help="a bench run file for the Pareto plot")
     p.add_argument("--min-visits", type=int_arg(0), default=5, help="states seen fewer times are not judged")

@@ -7,15 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ..plotting import pyplot, save
 from .states import CONTINUE, Bins
 
 
 def threshold_heatmap(bins: Bins, policy: np.ndarray, title: str, path: Path) -> Path:
     """One panel per window position: the chosen threshold over (entropy bin, KL bin);
     blank = continue drafting."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     t = np.where(policy == CONTINUE, np.nan, np.asarray(bins.grid)[np.maximum(policy - 1, 0)])
     t = t.reshape(bins.n_h, bins.n_kl, bins.window)                       # (h, kl, pos)
@@ -33,8 +32,7 @@ def threshold_heatmap(bins: Bins, policy: np.ndarray, title: str, path: Path) ->
         ax.set_ylabel("entropy bin", fontsize=8)
     fig.colorbar(im, ax=axes, shrink=0.7, label="threshold T (blank: continue)")
     fig.suptitle(title, fontsize=10)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path, tight=False)
     return path
 
 
@@ -58,9 +56,7 @@ def bench_points(runs: Path, temperature: float | None = None) -> list[dict]:
 
 
 def pareto_plot(points: list[dict], path: Path) -> Path:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     for pt in points:
@@ -73,7 +69,5 @@ def pareto_plot(points: list[dict], path: Path) -> Path:
     ax.set_xlabel("tokens / s (decode)")
     ax.set_ylabel("quality (mean score)")
     ax.set_title("speed vs quality; orange: jointadaspec over the kappa sweep", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
     return path

@@ -11,18 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..plotting import pyplot, save
 from .findings import grid_rows, heat
 
 N_WINDOWS = 3
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def forecasts(records: list[dict], methods: list[str], path: Path) -> Path | None:
@@ -31,7 +23,7 @@ def forecasts(records: list[dict], methods: list[str], path: Path) -> Path | Non
     windows = sorted({p for m, p in by if m == methods[0]})[:N_WINDOWS]
     if not windows:
         return None
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(windows), figsize=(5 * len(windows), 3.2), squeeze=False)
     for ax, w in zip(axes[0], windows):
         truth = by[(methods[0], w)]["forecast"]["truth"]
@@ -43,14 +35,12 @@ def forecasts(records: list[dict], methods: list[str], path: Path) -> Path | Non
         ax.set_xlabel("step after origin")
     axes[0][0].set_ylabel("z-scored value")
     axes[0][0].legend(fontsize=6)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
     return path
 
 
 def heatmaps(rows: list[dict], path: Path) -> Path | None:
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
     drawn = False
     for ax, metric in zip(axes, ("acceptance", "speedup")):
@@ -68,11 +58,11 @@ def heatmaps(rows: list[dict], path: Path) -> Path | None:
             if np.isfinite(v):
                 ax.text(j, i, f"{v:.2f}", ha="center", va="center", color="white", fontsize=8)
         fig.colorbar(im, ax=ax)
-    fig.tight_layout()
-    if drawn:
-        fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path if drawn else None
+    if not drawn:
+        plt.close(fig)
+        return None
+    save(fig, path)
+    return path
 
 
 def pareto(rows: list[dict], path: Path) -> Path | None:
@@ -80,7 +70,7 @@ def pareto(rows: list[dict], path: Path) -> Path | None:
            if r["speedup"]["value"] is not None]
     if not pts:
         return None
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     grid = {id(r) for r in grid_rows(rows)}
     for s, m, r in pts:
@@ -98,7 +88,5 @@ def pareto(rows: list[dict], path: Path) -> Path | None:
     ax.set_ylabel("MSE (z-scored)")
     ax.set_title("green: exact, orange: lossy; squares: extra rows")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
     return path

@@ -1,0 +1,29 @@
+"""Every shipped preset is a valid bench config (parsed and checked, no model loaded)."""
+from pathlib import Path
+
+import pytest
+
+import specdecode.bench.presets as presets_pkg
+from specdecode.bench.config import PRESETS, load_config
+
+
+def test_presets_are_the_shipped_files():
+    files = {p.stem for p in Path(presets_pkg.__file__).parent.glob("*.yaml")}
+    assert set(PRESETS) == files and {"quick", "lossy", "lossy-real", "trees-bf16"} <= files
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_every_preset_loads(name):
+    cfg = load_config(name)
+    assert cfg.methods and cfg.suites and cfg.baseline in {m.name for m in cfg.methods}
+
+
+def test_lossy_real_is_lossy_on_three_methods():
+    lossy, real = load_config("lossy"), load_config("lossy-real")
+    assert (real.target, real.draft, real.dtype, real.suites, real.n_prompts, real.temperatures,
+            real.max_new_tokens) == (lossy.target, lossy.draft, lossy.dtype, lossy.suites, lossy.n_prompts,
+                                     lossy.temperatures, lossy.max_new_tokens)
+    by_name = {m.name: m for m in lossy.methods}
+    assert [m.name for m in real.methods] == ["target-only", "exact-k4", "topk-8"]
+    assert all(m == by_name[m.name] for m in real.methods)
+    assert real.n_prompts >= 40 and {r["goal"] for r in real.ratios} == {1.3}
