@@ -311,6 +311,26 @@ def test_stale_after_more_collecting(pipeline, target, tmp_path):
         run(target, joint(copy / policy_name("jointadaspec", 0.0)), draft)
 
 
+def test_a_moved_policy_folder_checks_its_own_traces(pipeline, target, tmp_path):
+    """Policies name their traces relative to their folder, so a committed folder works in
+    any clone: after a move the copy is fresh, and a change to the original is not the copy's."""
+    out, draft, *_ = pipeline
+    solved = tmp_path / "solved"
+    shutil.copytree(out, solved)
+    solve_all(solved / "traces.jsonl", solved, Bins(), kappas=(0.0,))
+    moved = tmp_path / "elsewhere" / "pair"
+    shutil.copytree(solved, moved)
+    path = moved / policy_name("jointadaspec", 0.0)
+    assert json.loads(path.read_text())["manifest"]["traces"] == "traces.jsonl"
+    with open(solved / "traces.jsonl", "a") as fh:  # the original grows; the copy is unchanged
+        fh.write(json.dumps({"key": "x", "temperature": 0.0, "steps": {}}) + "\n")
+    run(target, joint(path), draft)
+    with open(moved / "traces.jsonl", "a") as fh:
+        fh.write(json.dumps({"key": "x", "temperature": 0.0, "steps": {}}) + "\n")
+    with pytest.raises(SpecDecodeError, match=f"is stale: {moved / 'traces.jsonl'} changed"):
+        run(target, joint(path), draft)
+
+
 # -- exactness with all-exact thresholds --------------------------------------------------
 def random_exact_policy(bins, seed):
     """Random continue / stop decisions, every stop at T = 1 (exact)."""

@@ -178,8 +178,18 @@ def _check_pair(pol: Policy, target: str, draft: str) -> None:
                                   f"build one for this pair with {rebuild_hint(folder)}")
 
 
+def traces_ref(traces: Path, out: Path) -> str:
+    """The traces' path as a policy in `out` records it: relative to `out` when they share
+    a tree (a committed runs/policy/PAIR folder then stays checkable in any clone or
+    worktree), else absolute."""
+    try:
+        return os.path.relpath(traces.resolve(), out.resolve())
+    except ValueError:  # another drive (Windows)
+        return str(traces.resolve())
+
+
 def _check_fresh(pol: Policy) -> None:
-    traces = Path(pol.manifest.get("traces", ""))
+    traces = Path(pol.path).parent / pol.manifest.get("traces", "")  # an absolute path stays itself
     if traces.is_file() and traces_hash(traces) != pol.manifest.get("traces_hash"):
         raise SpecDecodeError(f"policy {pol.path} is stale: {traces} changed since it was solved; "
                               f"rerun `specdecode policy solve {traces}`")

@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import SpecDecodeError
 from .cascades import CASCADES, EXACT, with_c_time
 from .estimate import REWARD_PARTS, Estimates, estimate
-from .io import KINDS, SCHEMA, policy_name, read_manifest, read_traces, traces_hash, write_json
+from .io import KINDS, SCHEMA, policy_name, read_manifest, read_traces, traces_hash, traces_ref, write_json
 from .solve import Solution, SolveConfig, solve
 from .states import Bins, feasible, vectorized
 
@@ -86,7 +86,7 @@ def solve_all(traces: Path, out: Path, bins: Bins, kappas=KAPPAS, cfg: SolveConf
                               f"grid {man['grid']}); leave --window out")
     ests = mode_estimates(bins, lines, alpha)
     base = {"target": man["target"], "draft": man["draft"], "bins": bins.to_json(), "alpha": alpha,
-            "gamma": cfg.gamma, "eps": cfg.eps, "traces": str(traces.resolve()), "traces_hash": traces_hash(traces),
+            "gamma": cfg.gamma, "eps": cfg.eps, "traces": traces_ref(traces, out), "traces_hash": traces_hash(traces),
             "n_traces": len(lines), "temperatures": sorted({ln["temperature"] for ln in lines}),
             "min_verify_rows": man.get("min_verify_rows"), "command": command,
             "created": dt.datetime.now().astimezone().isoformat(timespec="seconds")}
