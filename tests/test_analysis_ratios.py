@@ -21,6 +21,15 @@ def test_ratio_value_and_verdict():
     assert out[2]["value"] is None and out[2]["met"] is None
 
 
+def test_a_spec_without_temperature_uses_the_runs_only_one():
+    spec = {"label": "x", "num": "a", "den": "b", "suite": "all", "goal": 1.3}
+    hot = [{**cell("a", "all", 13.0), "temperature": 0.7}, {**cell("b", "all", 10.0), "temperature": 0.7}]
+    assert compute_ratios(hot, [spec])[0]["value"] == pytest.approx(1.3)
+    both = hot + [cell("a", "all", 30.0), cell("b", "all", 10.0)]   # two temperatures: T = 0
+    assert compute_ratios(both, [spec])[0]["value"] == pytest.approx(3.0)
+    assert compute_ratios(both, [{**spec, "temperature": 0.7}])[0]["value"] == pytest.approx(1.3)
+
+
 def test_specs_come_from_manifests_once():
     spec = {"label": "x", "num": "a", "den": "b", "suite": "all", "goal": 1.0}
     manifests = {"r1": {"config": {"ratios": [spec]}}, "r2": {"config": {"ratios": [spec]}}, "r3": None}

@@ -225,13 +225,14 @@ def from_dict(raw: dict) -> BenchConfig:
         if not isinstance(name, str) or not name:
             raise SpecDecodeError(f"methods: a method name must be a non-empty string (got {show(name)})")
     suites = _list(raw, "suites", str, [])
+    temperatures = _list(raw, "temperatures", float, [0.0])
     cfg = BenchConfig(
         target=_typed(raw, "target", str, "zoo:smollm2-135m"),
         draft=raw.get("draft") if raw.get("draft") is None else _typed(raw, "draft", str, None),
         methods=tuple(_method(n, m) for n, m in methods.items()),
         suites=suites, split=_typed(raw, "split", str, "test"),
         n_prompts=_typed(raw, "n_prompts", int, 4), seeds=_list(raw, "seeds", int, [0]),
-        temperatures=_list(raw, "temperatures", float, [0.0]),
+        temperatures=temperatures,
         max_new_tokens=_typed(raw, "max_new_tokens", int, 128), chat=_typed(raw, "chat", bool, True),
         warmup=_typed(raw, "warmup", int, 1), warmup_tokens=_typed(raw, "warmup_tokens", int, 16),
         repeats=_typed(raw, "repeats", int, 1),
@@ -240,7 +241,7 @@ def from_dict(raw: dict) -> BenchConfig:
         min_verify_rows=_typed(raw, "min_verify_rows", int, 1),
         position_stats=_typed(raw, "position_stats", bool, False),
         dtype=_dtype(raw),
-        ratios=_ratios(raw.get("ratios") or [], methods),
+        ratios=_ratios(raw.get("ratios") or [], methods, temperatures),
         scorers=_scorers(raw.get("scorers"), suites),
     )
     if cfg.position_stats:
@@ -275,7 +276,10 @@ def _check_methods(cfg: BenchConfig) -> None:
                 raise SpecDecodeError(f"methods.{m.name} at temperature {t}: {exc}") from None
 
 
-def _ratios(raw: list, methods: dict) -> tuple[dict, ...]:
+def _ratios(raw: list, methods: dict, temperatures: tuple[float, ...] = (0.0,)) -> tuple[dict, ...]:
+    """Checked ratio specs; one without `temperature` is judged at the config's only
+    temperature (a grid at T = 0.7 alone needs none), else at T = 0."""
+    default_t = temperatures[0] if len(set(temperatures)) == 1 else 0.0
     if not isinstance(raw, (list, tuple)):
         raise SpecDecodeError(f"ratios must be a list of {{label, num, den, suite, goal}} (got {show(raw)})")
     out = []
@@ -296,7 +300,7 @@ def _ratios(raw: list, methods: dict) -> tuple[dict, ...]:
         if goal is not None:
             goal = check_float(goal, f"{where}.goal", lo=0, lo_open=True,
                                fix="a goal is a speedup ratio such as 1.5 (or leave it out)")
-        temperature = check_float(spec.get("temperature", 0.0), f"{where}.temperature", lo=0,
+        temperature = check_float(spec.get("temperature", default_t), f"{where}.temperature", lo=0,
                                   fix="use one of the config's temperatures")
         out.append({"label": spec.get("label") or f"{spec['num']} / {spec['den']}", "num": spec["num"],
                     "den": spec["den"], "suite": spec.get("suite") or "all", "goal": goal,
