@@ -279,7 +279,9 @@ def _check_methods(cfg: BenchConfig) -> None:
 def _ratios(raw: list, methods: dict, temperatures: tuple[float, ...] = (0.0,)) -> tuple[dict, ...]:
     """Checked ratio specs; one without `temperature` is judged at the config's only
     temperature (a grid at T = 0.7 alone needs none), else at T = 0."""
-    default_t = temperatures[0] if len(set(temperatures)) == 1 else 0.0
+    only = set(temperatures)
+    t = only.pop() if len(only) == 1 else 0.0
+    default_t = t if is_finite_number(t) and t >= 0 else 0.0  # a bad temperature is _check_grid's error
     if not isinstance(raw, (list, tuple)):
         raise SpecDecodeError(f"ratios must be a list of {{label, num, den, suite, goal}} (got {show(raw)})")
     out = []
