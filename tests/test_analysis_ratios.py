@@ -21,13 +21,16 @@ def test_ratio_value_and_verdict():
     assert out[2]["value"] is None and out[2]["met"] is None
 
 
-def test_a_spec_without_temperature_uses_the_runs_only_one():
+def test_a_spec_without_temperature_uses_the_configs_only_one():
+    ratio = "ratios=[{num: target-only, den: target-only}]"
+    hot = load_config("smoke", ["temperatures=[0.7]", ratio]).ratios[0]
+    both = load_config("smoke", ["temperatures=[0.0, 0.7]", ratio]).ratios[0]
+    assert hot["temperature"] == 0.7 and both["temperature"] == 0.0
     spec = {"label": "x", "num": "a", "den": "b", "suite": "all", "goal": 1.3}
-    hot = [{**cell("a", "all", 13.0), "temperature": 0.7}, {**cell("b", "all", 10.0), "temperature": 0.7}]
-    assert compute_ratios(hot, [spec])[0]["value"] == pytest.approx(1.3)
-    both = hot + [cell("a", "all", 30.0), cell("b", "all", 10.0)]   # two temperatures: T = 0
-    assert compute_ratios(both, [spec])[0]["value"] == pytest.approx(3.0)
-    assert compute_ratios(both, [{**spec, "temperature": 0.7}])[0]["value"] == pytest.approx(1.3)
+    cells = [{**cell("a", "all", 13.0), "temperature": 0.7}, {**cell("b", "all", 10.0), "temperature": 0.7},
+             cell("a", "all", 30.0), cell("b", "all", 10.0)]
+    assert compute_ratios(cells, [{**spec, "temperature": 0.7}])[0]["value"] == pytest.approx(1.3)
+    assert compute_ratios(cells, [{**spec, "temperature": 0.0}])[0]["value"] == pytest.approx(3.0)
 
 
 def test_specs_come_from_manifests_once():

@@ -21,15 +21,12 @@ def ratio_specs(manifests: dict[str, Any]) -> list[dict]:
 
 
 def compute_ratios(cells: list[dict], specs: list[dict]) -> list[dict]:
-    """A spec without `temperature` is judged at the run's only temperature (a run at
-    T = 0.7 alone needs none), else at T = 0."""
+    """specs as the config checked them: each names its temperature (bench.config._ratios)."""
     by = {(c["method"], c["suite"], c["temperature"]): c for c in cells}
-    temps = {c["temperature"] for c in cells}
-    default_t = temps.pop() if len(temps) == 1 else 0.0
     out = []
     for spec in specs:
         suite = ALL_SUITES if spec["suite"] in ("all", ALL_SUITES) else spec["suite"]
-        t = float(spec.get("temperature", default_t))
+        t = float(spec.get("temperature", 0.0))
         num, den = by.get((spec["num"], suite, t)), by.get((spec["den"], suite, t))
         value = None
         if num and den and num.get("tokens_per_s") and den.get("tokens_per_s"):
