@@ -18,7 +18,7 @@ from specdecode.types import CycleRecord
 import test_distribution as dist  # exact_joint, sample_counts, chi2_pvalue
 from test_cache import assert_cache_consistent
 from test_exact_greedy import PROMPT, reference_greedy
-from tiny_models import copy_of, perturbed, tiny_lm
+from tiny_models import copy_of, perturbed, tiny_lm, with_copy_head
 
 OPTIONS = {"dense": {"recycle": "dense"}, "sparse": {"recycle": "sparse"},
            "refine1": {"refine": 1}, "refine2": {"refine": 2}}
@@ -226,3 +226,41 @@ def test_bad_params_give_one_line_errors(params, needle):
     with pytest.raises(SpecDecodeError) as err:
         resolve_method(MethodConfig(proposer="draft", proposer_params=params), GREEDY)
     assert needle in str(err.value) and "\n" not in str(err.value)
+
+
+# -- the stop hook after a copied token -------------------------------------------------
+
+class _Hook:
+    """A stop hook that records (position, argmax of the row it is shown) and stops at `at`."""
+
+    def __init__(self, at, wants_hidden=False):
+        self.at, self.wants_hidden, self.seen = at, wants_hidden, []
+
+    def __call__(self, i, logits, hidden=None):
+        self.seen.append((i, int(logits.argmax())))
+        return i == self.at
+
+
+CYCLIC = [1, 2, 3, 1, 2, 3, 1, 2]  # every unigram recurs: a 1-gram copy head fires at each step
+
+
+def test_the_stop_hook_ends_a_copied_draft_at_its_position(pair):
+    """A policy table's window ends the draft at its position even when the copy head,
+    not the LM, drafted the tokens (the hook sees q's one-hot row)."""
+    target, draft = pair
+    proposer = bound({}, target, with_copy_head(copy_of(draft), (1, 1)))
+    proposer.prefill(CYCLIC)
+    hook = _Hook(at=1)
+    got = proposer.propose(list(CYCLIC), 6, GREEDY, torch.Generator(), hook)
+    assert got.tokens == [3, 1]
+    assert hook.seen == [(0, 3), (1, 1)]
+    assert proposer.calls == 0  # both copied: no LM step
+
+
+def test_a_hook_that_reads_the_hidden_state_is_not_asked_about_copied_tokens(pair):
+    target, draft = pair
+    proposer = bound({}, target, with_copy_head(copy_of(draft), (1, 1)))
+    proposer.prefill(CYCLIC)
+    hook = _Hook(at=0, wants_hidden=True)
+    got = proposer.propose(list(CYCLIC), 6, GREEDY, torch.Generator(), hook)
+    assert got.tokens == [3, 1, 2, 3, 1, 2] and hook.seen == []

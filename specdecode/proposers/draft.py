@@ -98,6 +98,8 @@ class DraftModelProposer(Proposer):
                 raw.append(one_hot_logits(copied, V))
                 if not sampling.greedy:
                     probs.append(one_hot_rows([copied], V))
+                if self._stops_after_copy(stop, i, k, raw[-1][0]):
+                    break
                 continue
             wants_hidden = getattr(stop, "wants_hidden", False)  # a controller reads the draft's state
             out = self.draft.logits_for(self._fed(ctx + tokens), 1, want_hidden=wants_hidden)
@@ -120,6 +122,16 @@ class DraftModelProposer(Proposer):
         return Proposal(tokens=tokens, draft_probs=torch.cat(probs) if probs else None,
                         draft_logits=torch.cat(raw) if raw else None,
                         events={"recycled": recycled} if recycled else None)
+
+    @staticmethod
+    def _stops_after_copy(stop, i, k, row) -> bool:
+        """The stop hook after a copied token: it sees q's one-hot row (V,), so a hook that
+        ends at a position (a policy table's window) ends there whether the token was copied
+        or drafted. A hook that reads the draft's hidden state is skipped: a copied token has
+        none, and its one-hot q leaves a product of P(accept) unchanged."""
+        if stop is None or i + 1 >= k or getattr(stop, "wants_hidden", False):
+            return False
+        return bool(stop(i, row, None))
 
     def _refined(self, ctx, k, sampling, gen):
         """refine = S > 0, k >= 2: d_1 from the row after ctx (one call), guesses for
