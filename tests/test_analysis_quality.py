@@ -209,6 +209,13 @@ def test_report_with_quality(tmp_path):
     saved = json.loads((out / "summary.json").read_text())
     assert saved["quality"]["config"]["p_shown"] == "p_holm"
     assert "quality_test" in saved["definitions"]
+    cells = {(c["method"], c["suite"], c["temperature"]): c for c in saved["cells"]}
+    headroom = [r for r in saved["quality"]["rows"] if r["headroom"]]
+    assert headroom and "decode speedup / ceiling" in md
+    for r in headroom:  # the all-accepted ceiling of the row's own cell; tau never above k + 1
+        h = r["headroom"]
+        assert h["ceiling"] == pytest.approx(cells[(r["method"], r["suite"], r["temperature"])]["ceiling_speedup"])
+        assert h["tau"] <= h["k"] + 1 + 1e-9
     term = render_terminal(s, color=False)
     assert "Quality vs baseline" in term and "lossy-bad" in term.split("Quality vs baseline")[1]
 

@@ -65,6 +65,8 @@ def test_efficiency_is_one_when_the_model_holds(alpha_num, alpha_den, k, c, per_
     draft_cost = c if per_cycle else k * c
     assert cell["predicted_speedup"] == pytest.approx(
         expected_tau(alpha, k) / (draft_cost + 1 + SLOPE * k))
+    assert cell["ceiling_speedup"] == pytest.approx((k + 1) / (draft_cost + 1 + SLOPE * k))
+    assert cell["predicted_speedup"] < cell["ceiling_speedup"]
     assert abs(cell["efficiency"] - 1.0) < 1e-6
     assert abs(cell["efficiency_drafted"] - 1.0) < 1e-6
 

@@ -119,7 +119,19 @@ def quality_cell(records: list[Record], cell, baseline: str | None,
             "exact": cell.exact, "is_baseline": cell.is_baseline,
             "scorers": sorted({r["quality"]["scorer"] for r in mine}),
             "n": len(mine), "n_unscored": len(ok) - len(mine), "mean": mean, "ci": ci,
-            "paired": paired, "agreement": agreement(mine), "mismatch": mismatch_rate(ok)}
+            "paired": paired, "agreement": agreement(mine), "mismatch": mismatch_rate(ok),
+            "headroom": headroom(cell)}
+
+
+def headroom(cell) -> dict[str, Any] | None:
+    """How far this cell's verifier is from accepting every drafted token: tau against
+    k + 1, and the decode speedup against the all-accepted ceiling (summary.DEFINITIONS
+    'ceiling_speedup'). A lossy verifier over the same proposer and k gains at most
+    ceiling / the exact method's decode speedup."""
+    if cell.ceiling_speedup is None or cell.tau is None:
+        return None
+    return {"tau": cell.tau, "k": cell.k_mean, "decode_speedup": cell.decode_speedup,
+            "ceiling": cell.ceiling_speedup}
 
 
 def adjust(rows: list[dict[str, Any]], qcfg: QualityConfig) -> None:

@@ -73,8 +73,17 @@ def _agreement(q: dict[str, Any]) -> str:
 def mismatch_rows(q: dict[str, Any], markdown: bool = True) -> list[list[str]]:
     return [[r["method"], _suite(r["suite"], markdown), F.temperature(r["temperature"]),
              "yes" if r["exact"] else "lossy", f"{m['mismatches']:.0f} / {m['accepted']:.0f}",
-             F.pct(m["per_accepted"], 2), F.pct(m["per_drafted"], 2)]
+             F.pct(m["per_accepted"], 2), F.pct(m["per_drafted"], 2), *_headroom(r.get("headroom"))]
             for r in q["rows"] if (m := r["mismatch"])]
+
+
+def _headroom(h: dict[str, Any] | None) -> list[str]:
+    """tau of its k + 1, decode speedup of the all-accepted ceiling; a dash where the cell
+    has no cost model (nothing drafted, or no baseline step time)."""
+    if not h:
+        return [F.DASH, F.DASH]
+    return [f"{F.num(h['tau'])} / {F.num(h['k'] + 1)}",
+            f"{F.num(h['decode_speedup'])} / {F.num(h['ceiling'])}"]
 
 
 def _mismatches(q: dict[str, Any]) -> str:
@@ -82,9 +91,14 @@ def _mismatches(q: dict[str, Any]) -> str:
     if not rows:
         return "No method counts mismatches (no accepted draft tokens with v2 counters).\n"
     return ("**Mismatch acceptance**: accepted draft tokens that the exact rule would have "
-            "rejected (exact methods: 0).\n\n"
+            "rejected (exact methods: 0). Headroom: tau against k + 1, and the decode speedup "
+            "against its ceiling, the speedup if every drafted token were accepted at the "
+            "measured costs c and v(k). No verifier over the same draft and k beats the "
+            "ceiling, so ceiling / an exact method's decode speedup bounds what a lossy "
+            "rule can gain over it.\n\n"
             + F.md_table(["method", "suite", "T", "exact", "mismatches / accepted",
-                          "per accepted", "per drafted"], rows, 3) + "\n")
+                          "per accepted", "per drafted", "tau / (k+1)",
+                          "decode speedup / ceiling"], rows, 3) + "\n")
 
 
 def _intro(q: dict[str, Any], plots: list[tuple[str, str]]) -> str:

@@ -61,6 +61,9 @@ DEFINITIONS = {
     "expected_tau_positional": "1 + sum_i prod_{j<=i} alpha_j from per-position acceptance",
     "predicted_speedup": "expected_tau / (k_mean * c + v); expected_tau / (c + v) when c is "
                          "per cycle",
+    "ceiling_speedup": "(k_mean + 1) / (k_mean * c + v) (c per cycle: / (c + v)): the decode "
+                       "speedup if every drafted token were accepted, the most any verifier, "
+                       "exact or lossy, can give with this proposer, draft length and costs",
     "efficiency": "decode_speedup / predicted_speedup (1.0 = the measured decode phase runs "
                   "exactly as the model predicts; overhead and non-iid acceptance lower it)",
     "predicted_speedup_drafted": "the same model for the draft lengths actually proposed: "
@@ -138,6 +141,7 @@ class CellSummary:
     expected_tau: float | None = None
     expected_tau_positional: float | None = None
     predicted_speedup: float | None = None
+    ceiling_speedup: float | None = None
     efficiency: float | None = None
     expected_tau_drafted: float | None = None
     predicted_speedup_drafted: float | None = None
@@ -208,6 +212,7 @@ def _theory(cell: CellSummary, ok: list[dict], base_ok: list[dict]) -> None:
     cell.expected_tau_positional = expected_tau_positional(alphas)
     draft_cost = cell.k_mean * cell.c if cell.c_per == "token" else cell.c
     cell.predicted_speedup = predicted_speedup(cell.expected_tau, draft_cost, cell.v)
+    cell.ceiling_speedup = predicted_speedup(expected_tau(1.0, cell.k_mean), draft_cost, cell.v)
     cell.efficiency = M.ratio(cell.decode_speedup, cell.predicted_speedup)
     _theory_drafted(cell, M.drafted_lengths(ok))
 
