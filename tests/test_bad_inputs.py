@@ -208,6 +208,7 @@ CASES: dict[str, tuple[list[str], str] | tuple[list[str], str, str]] = {
     "zoo measure --n 0": (["zoo", "measure", "--n", "0"], "argument --n: must be an integer >= 1"),
     "zoo measure --new-tokens": (["zoo", "measure", "--new-tokens", "nan"], "argument --new-tokens: must be an integer"),
     "zoo measure unknown suite": (["zoo", "measure", "--suites", "code,poetry"], "--suites: unknown suite 'poetry'"),
+    "zoo measure --general": (["zoo", "measure", "--general", "-1"], "argument --general: must be an integer >= 0"),
     "report --n-boot nan": (report("--n-boot", "nan"), "argument --n-boot: invalid int value"),
     # files: prompts
     "prompt file missing": (gen("--prompt-file", "@/nope.txt", prompt=False), "prompt file '"),

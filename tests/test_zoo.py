@@ -306,5 +306,51 @@ def test_cli_measure_any_draft_kind_on_the_tiny_target(tiny_pair, draft, capsys)
         assert 0 <= row["acceptance"] <= 1 and row["coverage"] == 1.0  # tiny-eagle's subset is the vocabulary
     assert ("k" in report) == (draft == "zoo:tiny-eagle")
     assert main(["zoo", "measure", "--target", "zoo:tiny", "--draft", draft, "--n", "1",
-                 "--new-tokens", "4", "--suites", "code"]) == 0
-    assert "c = " in capsys.readouterr().out
+                 "--new-tokens", "4", "--suites", "code", "--general", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "c = " in out and "general raw: code" in out and out.count("gap to the test splits") == 2
+
+
+def test_subset_head_draft_links_its_base_and_stays_exact(tiny_pair, tmp_path, monkeypatch):
+    """zoo:qwen2.5-coder-0.5b-fr48k's builder on a tiny base: the base's files hard-linked
+    (the zoo's bookkeeping left out), a subset of the most frequent ids plus every special
+    token, and SD with it token-identical to target-only at T = 0."""
+    import json
+
+    from transformers import AutoTokenizer
+
+    from specdecode import GenerationConfig, MethodConfig, SamplingConfig, generate
+    from specdecode.models import load_model
+    from specdecode.models.loading import DRAFT_META
+    from specdecode.zoo import qwen_coder_0p5b_fr as fr
+    from specdecode.zoo.integrity import MANIFEST
+
+    target_dir, _ = tiny_pair
+    monkeypatch.setattr(fr, "RECIPE", fr.SubsetRecipe(size=48))
+    monkeypatch.setattr(fr, "training_texts", lambda: ["def add(a, b):\n    return a + b\n"] * 3)
+    out = tmp_path / "fr"
+    out.mkdir()
+    fr.build(out, {fr.BASE: target_dir}, seed=0)
+    tokenizer = AutoTokenizer.from_pretrained(target_dir)
+    subset = json.loads((out / DRAFT_META).read_text())["vocab_subset"]
+    counted = tokenizer("def add(a, b):\n    return a + b\n", add_special_tokens=False)["input_ids"]
+    assert len(subset) == 48 and set(tokenizer.all_special_ids) | set(counted) <= set(subset)
+    assert (out / "model.safetensors").stat().st_ino == (target_dir / "model.safetensors").stat().st_ino
+    assert not (out / MANIFEST).exists()
+    target, draft = load_model(str(target_dir)), load_model(str(out))
+    assert draft.vocab_subset is not None and len(draft.vocab_subset) == 48
+    cfg, greedy = GenerationConfig(max_new_tokens=24, stop_at_eos=False), SamplingConfig(0.0)
+    base = generate(target, "def add", sampling=greedy, gen_cfg=cfg).output_ids
+    spec = generate(target, "def add", draft=draft, method=MethodConfig(proposer="draft", k=3),
+                    sampling=greedy, gen_cfg=cfg)
+    assert spec.output_ids == base
+
+
+def test_a_subset_larger_than_the_vocabulary_is_the_whole_vocabulary():
+    from collections import Counter
+
+    from specdecode.training.vocab import most_frequent
+
+    got = most_frequent(Counter({5: 3, 2: 1}), 100, 8, always=(7,))
+    assert got.tolist() == list(range(8))
+    assert most_frequent(Counter({5: 3, 2: 1}), 3, 8, always=(7,)).tolist() == [2, 5, 7]

@@ -40,13 +40,19 @@ def add_parser(subparsers) -> None:
         "the target's own output) on each suite's TEST split, and c = draft / target 1-token call "
         "time. For a hidden-state draft (zoo:smollm2-135m-eagle) the draft steps are chained as "
         "at decode time: alpha_s is the acceptance of draft step s given steps 1..s-1 were "
-        "accepted, and `acceptance` is the share of draft positions accepted at k = 4. Takes "
-        "several minutes for the SmolLM2 pair.")
+        "accepted, and `acceptance` is the share of draft positions accepted at k = 4. Then the "
+        "same on a general set written apart from the suites and the training data, chat-templated "
+        "and raw (no template), with the gap to the test splits. Takes several minutes for the "
+        "SmolLM2 pair.")
     measure.add_argument("--target", default="zoo:smollm2-135m")
     measure.add_argument("--draft", default="zoo:smollm2-135m-draft")
     measure.add_argument("--n", type=int_arg(1, fix="use e.g. 16"), default=16, help="test prompts per suite")
     measure.add_argument("--new-tokens", type=int_arg(1, fix="use e.g. 128"), default=128)
     measure.add_argument("--suites", default=",".join(SUITES), help="comma-separated suites")
+    measure.add_argument("--general", type=int_arg(0, fix="use e.g. 8, or 0 to skip it"), default=8,
+                         help="items per domain of the general set (prompts written apart from the "
+                         "suites and the drafts' training data), each measured chat-templated and raw; "
+                         "the gap to the suites is printed (default 8; 0 skips it)")
     measure.add_argument("--json", action="store_true", help="print the JSON result")
     measure.set_defaults(func=run_measure)
 
@@ -89,24 +95,36 @@ def run_measure(args: argparse.Namespace) -> int:
         raise SpecDecodeError(f"--suites: {got}; use a comma-separated list of {', '.join(SUITES)}")
     check_model_path(args.target, "--target")
     check_model_path(args.draft, "--draft")
-    result = measure(args.target, args.draft, suites, n_per_suite=args.n, new_tokens=args.new_tokens)
+    result = measure(args.target, args.draft, suites, n_per_suite=args.n, new_tokens=args.new_tokens,
+                     n_general=args.general)
     if args.json:
         print(json.dumps(result, indent=1, allow_nan=False))  # NaN is not JSON: a bug if it happens
         return 0
     steps = "  alpha by draft step (k = 4)" if "k" in result else "  LM alone  copy fired  copy right  LM right there"
-    print(f"{'suite':<15}{'acceptance':>12}{'coverage':>10}{'positions':>11}{steps}")
+    print(f"{'suite':<22}{'acceptance':>12}{'coverage':>10}{'positions':>11}{steps}")
     for name, row in result["suites"].items():
-        if "alpha" in row:
-            extra = "  " + " ".join(f"{a:.3f}" for a in row["alpha"])
-        else:
-            fired = (f"  {row['copy_right']:>10.3f}  {row['lm_right_where_copied']:>14.3f}"
-                     if row["copy_right"] is not None else "")
-            extra = f"  {row['lm_acceptance']:>8.3f}  {row['copy_share']:>10.3f}{fired}"
-        print(f"{name:<15}{row['acceptance']:>12.3f}{row['coverage']:>10.3f}{row['positions']:>11}{extra}")
+        _measure_row(name, row)
     cost = result["cost"]
-    print(f"{'mean':<15}{result['mean_acceptance']:>12.3f}")
+    print(f"{'mean (test splits)':<22}{result['mean_acceptance']:>12.3f}")
+    general = result.get("general")
+    if general:
+        for kind in ("chat", "raw"):
+            for domain, row in general[kind].items():
+                _measure_row(f"general {kind}: {domain}", row)
+            print(f"{'mean (general ' + kind + ')':<22}{general['mean_' + kind]:>12.3f}"
+                  f"   gap to the test splits {general['gap_' + kind]:+.3f} (bound 0.1)")
     print(f"c = {cost['draft_s'] * 1000:.1f} ms / {cost['target_s'] * 1000:.1f} ms = {cost['c']:.3f}")
     return 0
+
+
+def _measure_row(name: str, row: dict) -> None:
+    if "alpha" in row:
+        extra = "  " + " ".join(f"{a:.3f}" for a in row["alpha"])
+    else:
+        fired = (f"  {row['copy_right']:>10.3f}  {row['lm_right_where_copied']:>14.3f}"
+                 if row["copy_right"] is not None else "")
+        extra = f"  {row['lm_acceptance']:>8.3f}  {row['copy_share']:>10.3f}{fired}"
+    print(f"{name:<22}{row['acceptance']:>12.3f}{row['coverage']:>10.3f}{row['positions']:>11}{extra}")
 
 
 def run_path(args: argparse.Namespace) -> int:

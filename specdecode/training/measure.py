@@ -5,13 +5,15 @@ the target's greedy token along the target's own greedy continuation: what greed
 speculative decoding accepts per position), subset coverage, and the cost ratio c. A
 standalone draft (kind "lm") is scored with and without its copy head; a hidden-state
 draft (kind "feature") by draft step: alpha_s given steps 1..s-1 were accepted, and
-`acceptance` = the share of draft positions accepted at k."""
+`acceptance` = the share of draft positions accepted at k. With --general, the same on
+a general set written independently of the suites (general.py), chat-templated and raw."""
 from __future__ import annotations
 
 import torch
 
 from . import features, lm_draft
 from .cost import cost_ratio
+from .general import general_prompts
 from .optimise import build_threads
 from .prompts import SUITES, suite_prompts
 from .recipe import TeacherRecipe
@@ -19,10 +21,12 @@ from .teacher import teacher_data
 
 
 def measure(target: str, draft: str, suites: tuple[str, ...] = SUITES, n_per_suite: int = 16,
-            new_tokens: int = 128, context_tokens: int = 300, threads: int = 2, k: int = 4) -> dict:
+            new_tokens: int = 128, context_tokens: int = 300, threads: int = 2, k: int = 4,
+            n_general: int = 0) -> dict:
     """target, draft: model ids (zoo:NAME or a directory). Returns {"suites": {name: {...}},
     "mean_acceptance", "cost": {target_s, draft_s, c}, "n_per_suite", "new_tokens",
-    "context_tokens"} and, for a hidden-state draft, "k"."""
+    "context_tokens"}, for a hidden-state draft "k", and with n_general > 0 "general"
+    (general.py: n_general items per domain, chat-templated and raw; see generalisation())."""
     from ..models import load_model
 
     with build_threads(threads):
@@ -30,15 +34,37 @@ def measure(target: str, draft: str, suites: tuple[str, ...] = SUITES, n_per_sui
         tokenizer = target_lm.tokenizer
         teacher = TeacherRecipe(new_tokens=new_tokens, gen_batch=8)
         prompts = suite_prompts(tokenizer, suites, "test", n_per_suite, teacher.max_prompt_tokens)
+        if n_general:
+            prompts += general_prompts(tokenizer, n_general, teacher.max_prompt_tokens)
         seqs = teacher_data(target_lm.model, prompts, teacher, tokenizer.eos_token_id,
                             desc="target greedy (test)", features=draft_lm.kind == "feature")
         per = _acceptance(target_lm, draft_lm, seqs, k)
         context = [t for s in seqs for t in s.ids.tolist()][:context_tokens]
         cost = cost_ratio(target_lm, draft_lm, context)
-    result = {"suites": per, "mean_acceptance": sum(v["acceptance"] for v in per.values()) / len(per),
+    on_suites = {name: row for name, row in per.items() if ":" not in name}
+    result = {"suites": on_suites, "mean_acceptance": _mean(on_suites.values()),
               "cost": cost, "n_per_suite": n_per_suite, "new_tokens": new_tokens,
               "context_tokens": len(context)}
+    if n_general:
+        result["general"] = generalisation(per, n_general)
     return {**result, "k": k} if draft_lm.kind == "feature" else result
+
+
+def _mean(rows) -> float:
+    rows = list(rows)
+    return sum(r["acceptance"] for r in rows) / len(rows)
+
+
+def generalisation(per: dict[str, dict], n: int) -> dict:
+    """The general set against the suites' test splits: per-domain rows ("general:D",
+    "raw:D"), their means, and the gaps (suites' mean - general's mean; the issue's bound
+    is 0.1). Means are over domains, each domain weighted equally as the suites are."""
+    suites = _mean(r for name, r in per.items() if ":" not in name)
+    chat = {name.split(":")[1]: r for name, r in per.items() if name.startswith("general:")}
+    raw = {name.split(":")[1]: r for name, r in per.items() if name.startswith("raw:")}
+    return {"n_per_domain": n, "chat": chat, "raw": raw,
+            "mean_chat": _mean(chat.values()), "mean_raw": _mean(raw.values()),
+            "gap_chat": suites - _mean(chat.values()), "gap_raw": suites - _mean(raw.values())}
 
 
 def _acceptance(target, draft, seqs, k: int) -> dict[str, dict]:
