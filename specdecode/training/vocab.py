@@ -19,6 +19,14 @@ def choose_subset(seqs: list[TeacherSeq], size: int, vocab_size: int, always=(0,
     for s in seqs:
         counts.update(s.top_idx[:, 0].tolist())
         counts.update(s.ids[s.n_prompt :].tolist())
+    return most_frequent(counts, size, vocab_size, always)
+
+
+def most_frequent(counts: Counter[int], size: int, vocab_size: int, always=()) -> torch.Tensor:
+    """`always` first, then ids by falling count, then the lowest unused ids (BPE merge
+    order roughly follows corpus frequency) up to `size` (at most the vocabulary).
+    Sorted LongTensor (size,)."""
+    size = min(size, vocab_size)
     ranked = sorted(counts, key=lambda t: (-counts[t], t))
     chosen = list(dict.fromkeys(list(always) + ranked))[:size]
     taken = set(chosen)
