@@ -101,17 +101,17 @@ def run_measure(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=1, allow_nan=False))  # NaN is not JSON: a bug if it happens
         return 0
     steps = "  alpha by draft step (k = 4)" if "k" in result else "  LM alone  copy fired  copy right  LM right there"
-    print(f"{'suite':<22}{'acceptance':>12}{'coverage':>10}{'positions':>11}{steps}")
+    print(f"{'suite':<28}{'acceptance':>12}{'coverage':>10}{'positions':>11}{steps}")
     for name, row in result["suites"].items():
         _measure_row(name, row)
     cost = result["cost"]
-    print(f"{'mean (test splits)':<22}{result['mean_acceptance']:>12.3f}")
+    print(f"{'mean (test splits)':<28}{result['mean_acceptance']:>12.3f}")
     general = result.get("general")
     if general:
         for kind in ("chat", "raw"):
             for domain, row in general[kind].items():
                 _measure_row(f"general {kind}: {domain}", row)
-            print(f"{'mean (general ' + kind + ')':<22}{general['mean_' + kind]:>12.3f}"
+            print(f"{'mean (general ' + kind + ')':<28}{general['mean_' + kind]:>12.3f}"
                   f"   gap to the test splits {general['gap_' + kind]:+.3f} (bound 0.1)")
     print(f"c = {cost['draft_s'] * 1000:.1f} ms / {cost['target_s'] * 1000:.1f} ms = {cost['c']:.3f}")
     return 0
@@ -124,7 +124,7 @@ def _measure_row(name: str, row: dict) -> None:
         fired = (f"  {row['copy_right']:>10.3f}  {row['lm_right_where_copied']:>14.3f}"
                  if row["copy_right"] is not None else "")
         extra = f"  {row['lm_acceptance']:>8.3f}  {row['copy_share']:>10.3f}{fired}"
-    print(f"{name:<22}{row['acceptance']:>12.3f}{row['coverage']:>10.3f}{row['positions']:>11}{extra}")
+    print(f"{name:<28}{row['acceptance']:>12.3f}{row['coverage']:>10.3f}{row['positions']:>11}{extra}")
 
 
 def run_path(args: argparse.Namespace) -> int:
