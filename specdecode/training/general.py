@@ -100,7 +100,7 @@ def _summarization(django) -> list[SuiteItem]:
 
 def _translation(django) -> list[SuiteItem]:
     items = []
-    for i, (key, node, _, h) in enumerate(d for d in django if d[3] >= 0.7):
+    for i, (key, node, _, _) in enumerate(d for d in django if d[3] >= 0.7):
         sentence = ast.get_docstring(node).split("\n\n")[0].replace("\n", " ").strip()
         if not 6 <= len(sentence.split()) <= 40 or "``" in sentence or ":" in sentence:
             continue
