@@ -70,6 +70,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from .errors import SpecDecodeError
+from .runio import read_bytes, run_stem
 
 if TYPE_CHECKING:
     from .types import CycleRecord, Interval
@@ -380,12 +381,17 @@ class RecordFile:
 
 
 def read_records(path: str | Path, progress: bool = False) -> RecordFile:
-    """Every record of one JSONL file: validated (each against its own version) and
-    upgraded; blank lines ignored. A bad line is a SpecDecodeError naming file:line."""
+    """Every record of one JSONL file (plain or .jsonl.gz): validated (each against its own
+    version) and upgraded; blank lines ignored. A bad line is a SpecDecodeError naming
+    file:line."""
     path = Path(path)
     if not path.exists():
         raise SpecDecodeError(f"{path}: no such run file; pass the RUN.jsonl written by bench")
-    lines = path.read_text(encoding="utf-8").splitlines()
+    try:
+        lines = read_bytes(path).decode("utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise SpecDecodeError(f"{path}: not UTF-8 text at byte {exc.start}; pass a RUN.jsonl "
+                              "(or RUN.jsonl.gz) written by bench") from None
     if progress:
         from tqdm import tqdm
 
@@ -406,9 +412,9 @@ def read_records(path: str | Path, progress: bool = False) -> RecordFile:
 
 
 def manifest_path(run: str | Path) -> Path:
-    """RUN.jsonl -> RUN.manifest.json beside it."""
+    """RUN.jsonl (or RUN.jsonl.gz) -> RUN.manifest.json beside it."""
     run = Path(run)
-    return run.with_name(run.name.removesuffix(".jsonl") + ".manifest.json")
+    return run.with_name(run_stem(run) + ".manifest.json")
 
 
 # ---------------------------------------------------------------------------- writing

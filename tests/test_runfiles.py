@@ -8,9 +8,11 @@ the run file and the CLI run for real around it. Run this file as a script to ge
 `specdecode` CLI with the fake worker (the subprocess tests do)."""
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
+import random
 import re
 import signal
 import subprocess
@@ -26,7 +28,7 @@ from specdecode.analysis.synthetic import SynthConfig, synthetic_run, write_run
 from specdecode.bench.runfile import RunLock, lock_path, open_run, repair
 from specdecode.cli import main as cli_main
 from specdecode.errors import SpecDecodeError
-from specdecode.records import counters, dumps, new_record
+from specdecode.records import counters, dumps, new_record, read_records
 
 HERE = Path(__file__).resolve()
 ROOT = HERE.parents[1]
@@ -390,6 +392,84 @@ def test_report_keeps_files_it_did_not_write_and_refuses_foreign_summaries(tmp_p
     with pytest.raises(SpecDecodeError, match="was not written by specdecode report"):
         write_report(load_runs([run]), mine, plots=False)
     assert (mine / "summary.json").read_text() == '{"totals": 3}'
+
+
+# ---------------------------------------------------------------------------- compressed run files
+
+def gz_lines(path) -> list[dict]:
+    return [json.loads(x) for x in gzip.decompress(Path(path).read_bytes()).splitlines() if x.strip()]
+
+
+def test_gz_run_appends_one_member_per_record_and_resumes(fake, tmp_path, capsys):
+    out = tmp_path / "run.jsonl.gz"
+    assert main([*BENCH, "--out", out]) == 0
+    records = gz_lines(out)                       # gzip itself reads it: standard members
+    assert len(records) == 4 and out.read_bytes().count(b"\x1f\x8b\x08") >= 4
+    assert (tmp_path / "run.manifest.json").exists()
+    assert [r["key"] for r in load_runs([out]).records] == [r["key"] for r in records]
+    capsys.readouterr()
+    assert main([*BENCH, "--out", out]) == 0      # resumed: nothing to run
+    assert "0 new records" in capsys.readouterr().err and len(gz_lines(out)) == 4
+    assert main(["validate", out]) == 0
+    assert "4 records (4 ok, 0 error), 0 invalid, 0 duplicate keys" in capsys.readouterr().err
+
+
+def test_gz_killed_at_every_byte_of_its_last_member_resumes_losing_nothing(tmp_path):
+    """A kill can stop the append of a member after any byte: each such file opens with the
+    complete records kept, the cut one dropped unless all of its JSON was already written
+    (then it is kept whole, as in a plain file), and the file is a valid gzip again."""
+    run = tmp_path / "run.jsonl.gz"
+    first, second = (dumps(one_record(k * 16)) + "\n" for k in ("aa", "bb"))
+    kept = gzip.compress(first.encode(), mtime=0)
+    member = gzip.compress(second.encode(), mtime=0)
+    outcomes = set()
+    for cut in range(len(member)):
+        run.write_bytes(kept + member[:cut])
+        state = open_run(run)
+        whole = "bb" * 16 in state.ok
+        assert state.ok == {"aa" * 16} | ({"bb" * 16} if whole else set()), cut
+        assert gzip.decompress(run.read_bytes()).decode() == first + (second if whole else ""), cut
+        assert open_run(run).cut == 0, cut         # the repaired file needs nothing more
+        outcomes.add(whole)
+    assert outcomes == {False, True}               # both the dropped and the kept case ran
+    with open(run, "ab") as fh:
+        fh.write(member)
+    assert [r["key"] for r in read_records(run).records] == ["aa" * 16, "bb" * 16, "bb" * 16]
+
+
+def test_whole_file_gzip_resumes_and_corrupt_gzip_is_refused_untouched(tmp_path):
+    run = tmp_path / "run.jsonl.gz"
+    lines_ = "".join(dumps(one_record(k * 16)) + "\n" for k in ("aa", "bb"))
+    run.write_bytes(gzip.compress(lines_.encode()))    # what `gzip run.jsonl` makes: one member
+    assert open_run(run).ok == {"aa" * 16, "bb" * 16}
+    with open(run, "ab") as fh:
+        fh.write(gzip.compress((dumps(one_record("cc" * 16)) + "\n").encode()))
+    assert len(read_records(run).records) == 3
+    bad = tmp_path / "notes.jsonl.gz"
+    bad.write_bytes(b"my notes, not gzip\n")
+    for call in (open_run, read_records):
+        with pytest.raises(SpecDecodeError, match="not valid gzip data at byte 0"):
+            call(bad)
+    assert bad.read_bytes() == b"my notes, not gzip\n"
+
+
+def test_gz_bench_killed_at_random_moments_resumes_without_loss_or_duplicates(fake, tmp_path):
+    ref = tmp_path / "ref.jsonl"
+    assert main([*BENCH, "--out", ref]) == 0
+    planned = sorted(r["key"] for r in lines(ref))
+    out, rng = tmp_path / "killed.jsonl.gz", random.Random(os.getpid())
+    for _ in range(3):
+        proc = cli([*BENCH, "--out", out], env={"FAKE_SLEEP": "0.05"}, start_new_session=True)
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None and not (out.exists() and out.stat().st_size):
+            time.sleep(0.002)
+        time.sleep(rng.uniform(0.0, 0.15))
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+    proc = cli([*BENCH, "--out", out])
+    assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    keys = [r["key"] for r in read_records(out).records]
+    assert sorted(keys) == planned and len(keys) == len(set(keys))
 
 
 if __name__ == "__main__":   # the specdecode CLI with the fake worker (for the tests above)

@@ -137,6 +137,25 @@ def test_build_is_deterministic_and_dependencies_build_first(small_zoo, capsys):
     assert ids_a[0]["name"] == "zoo:tiny" and len(ids_a[0]["hash"]) == 16
 
 
+def test_record_identity_survives_a_rebuild_and_tracks_the_content(small_zoo):
+    """The fingerprint in every record key: equal for two builds of one recipe (the zoo's
+    manifest holds their build times, its stamp their verification), so a run file
+    resumes after a rebuild; changed by a config or weight edit."""
+    from specdecode.models.loading import ZOO_MANIFEST, fingerprint
+    from specdecode.zoo import integrity
+
+    assert ZOO_MANIFEST == integrity.MANIFEST
+    a = zoo.resolve("tiny")
+    small_zoo("b")
+    b = zoo.resolve("tiny")
+    (b / integrity.MANIFEST).write_text((b / integrity.MANIFEST).read_text().replace('"built_at": "', '"built_at": "1'))
+    (b / integrity.STAMP).write_text("{}")
+    assert fingerprint(a) == fingerprint(b)
+    config = (b / "config.json").read_text()
+    (b / "config.json").write_text(config.replace("{", '{"note": 1, ', 1))
+    assert fingerprint(a) != fingerprint(b)
+
+
 def test_other_seed_gives_other_weights(small_zoo):
     zoo.resolve("tiny")
     h0 = zoo.identity("tiny")["hash"]

@@ -14,6 +14,8 @@ Rules, in the order `run_bench` applies them:
   4. Resume: items with an ok record are skipped; items whose records are all errors are
      run again (unless the caller keeps errors). The new record is appended; readers take
      an ok record over error records of the same key (analysis.load.latest_per_key).
+  5. RUN.jsonl.gz follows the same rules on its decompressed lines (specdecode.runio):
+     each record is appended as one gzip member, and a repair rewrites the file atomically.
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from pathlib import Path
 
 from ..errors import SpecDecodeError
 from ..records import dumps, load_record
+from ..runio import encode_line, is_gzip, read_members, rewrite
 
 # Every line the writer appends starts with this (new_record puts schema_version first):
 # a partial last line left by a kill is a prefix of a record line, so it starts with it.
@@ -180,27 +183,37 @@ def repair(path: Path) -> int:
     (which no kill of the writer produces) is refused, not deleted."""
     if not path.exists():
         return 0
-    data = path.read_bytes()
+    data, truncated = read_members(path)
     check_run_file(path, data)
-    return _repair(path, data)
+    return _repair(path, data, truncated)
 
 
-def _repair(path: Path, data: bytes) -> int:
+def _repair(path: Path, data: bytes, truncated: bool = False) -> int:
+    """`truncated`: a .gz file's last member was cut by a kill (runio.read_members); the
+    file is rewritten from its decompressed lines even when no partial line shows."""
     if not data or data.endswith(b"\n"):
+        if truncated:
+            rewrite(path, data)
         return 0
     start = data.rfind(b"\n") + 1
     tail = data[start:]
     if _is_record(tail):
-        with open(path, "ab") as fh:     # a complete record: keep it, finish its line
-            fh.write(b"\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        if is_gzip(path):                # a complete record: keep it, finish its line
+            rewrite(path, data + b"\n")
+        else:
+            with open(path, "ab") as fh:
+                fh.write(b"\n")
+                fh.flush()
+                os.fsync(fh.fileno())
         print(f"[bench] {path}: the last record had no final newline; added it", file=sys.stderr)
         return 0
     if tail.strip() and not _is_partial_record(tail):
         lineno = data.count(b"\n") + 1
         raise SpecDecodeError(f"{path}:{lineno}: not a record; fix or move the file "
                               f"(specdecode validate {path})")
+    if is_gzip(path):
+        rewrite(path, data[:start])
+        return len(data) - start
     with open(path, "r+b") as fh:
         fh.truncate(start)
         fh.flush()
@@ -237,20 +250,21 @@ def open_run(path: Path) -> RunState:
         return RunState()
     if not path.is_file():
         raise _not_a_run_file(path, "not a regular file")
-    data = path.read_bytes()
+    data, truncated = read_members(path)
     check_run_file(path, data)
-    cut = _repair(path, data)
+    cut = _repair(path, data, truncated)
     if cut:
         print(f"[bench] {path}: cut a truncated last line ({cut} bytes); that item will be re-run",
               file=sys.stderr)
-        data = path.read_bytes()
+        data = read_members(path)[0]
     state = scan(path, data)
     state.cut = cut
     return state
 
 
 class RecordWriter:
-    """Appends one record per line; each line is complete on disk before the next item."""
+    """Appends one record per line (per gzip member for .gz); each is complete on disk
+    before the next item."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -258,8 +272,8 @@ class RecordWriter:
 
     def write(self, record: dict) -> None:
         if self.fh is None:
-            self.fh = open(self.path, "a", encoding="utf-8")
-        self.fh.write(dumps(record) + "\n")
+            self.fh = open(self.path, "ab")
+        self.fh.write(encode_line(self.path, dumps(record) + "\n"))
         self.fh.flush()
         os.fsync(self.fh.fileno())
 

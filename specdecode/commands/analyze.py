@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..errors import SpecDecodeError
 from ..inputs import SEED_MAX, check_output_dir, check_readable_file, int_arg, warn
+from ..runio import run_stem
 
 HELP = "rejection analysis: by domain, position, token frequency, confidence; hypotheses tested"
 DESCRIPTION = """\
@@ -66,7 +67,7 @@ def run(args) -> int:
         check_readable_file(path, "input file", "give a file written by `specdecode bench`")
     first = Path(args.runs)
     out = check_output_dir(Path(args.out) if args.out else
-                           first.with_name(first.name.removesuffix(".jsonl") + ".analysis"), "--out")
+                           first.with_name(run_stem(first) + ".analysis"), "--out")
     cfg = AnalyzeConfig(n_boot=args.n_boot, n_perm=args.n_perm, seed=args.seed, method=args.method,
                         temperature=args.temperature, tokenizer=args.tokenizer,
                         reference=args.reference, hypotheses=args.hypotheses)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..errors import SpecDecodeError
 from ..inputs import check_output_dir, check_output_file, int_arg
+from ..runio import run_stem
 
 DESCRIPTION = """\
 Measure methods side by side on the same prompts, with the same token budget and EOS
@@ -87,7 +88,7 @@ def run(args) -> int:
 
 
 def _report_dir(out: Path, report_dir: Path | None) -> Path:
-    return report_dir or out.with_name(out.name.removesuffix(".jsonl") + ".report")
+    return report_dir or out.with_name(run_stem(out) + ".report")
 
 
 def _summary(out: Path, report_dir: Path | None, keys: frozenset) -> None:

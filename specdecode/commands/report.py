@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..errors import SpecDecodeError
 from ..inputs import SEED_MAX, check_output_dir, check_readable_file, int_arg
+from ..runio import run_stem
 
 HELP = "analyse benchmark runs (JSONL): speedups with CIs, acceptance, theory, plots"
 DESCRIPTION = """\
@@ -57,7 +58,7 @@ def _out_dir(args) -> Path:
     if args.out:
         return Path(args.out)
     first = Path(args.runs[0])
-    return first.with_name(first.name.removesuffix(".jsonl") + ".report")
+    return first.with_name(run_stem(first) + ".report")
 
 
 def run(args) -> int:

@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from ..inputs import SEED_MAX, check_output_dir, check_output_file, check_readable_file, int_arg
+from ..runio import run_stem
 
 HELP = "time series: speculative forecasting with patch transformers (build, bench, report)"
 DESCRIPTION = """\
@@ -134,7 +135,7 @@ def run_report(args) -> int:
     from ..timeseries.summary import SummaryConfig
 
     run = check_readable_file(args.runs, "run file", "give a file written by `specdecode ts bench`")
-    out = check_output_dir(args.out or f"reports/{run.name.removesuffix('.jsonl')}", "--out")
+    out = check_output_dir(args.out or f"reports/{run_stem(run)}", "--out")
     path = write_report(run, Path(out), SummaryConfig(n_boot=args.n_boot), plots_on=not args.no_plots)
     print(f"wrote {path}")
     return 0

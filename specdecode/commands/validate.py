@@ -1,6 +1,7 @@
-"""`specdecode validate RUN.jsonl`: check every record against the strict schema of its
-own version (every version ever written stays readable; see specdecode.records), and
-count per file: records, ok / error, invalid lines, and keys written more than once."""
+"""`specdecode validate RUN.jsonl` (or RUN.jsonl.gz): check every record against the
+strict schema of its own version (every version ever written stays readable; see
+specdecode.records), and count per file: records, ok / error, invalid lines, and keys
+written more than once."""
 from __future__ import annotations
 
 import json
@@ -8,7 +9,8 @@ import sys
 from pathlib import Path
 
 from ..errors import SpecDecodeError
-from ..inputs import read_text_file
+from ..inputs import check_readable_file, read_text_file
+from ..runio import is_gzip, read_bytes
 
 DESCRIPTION = """\
 Validate every line of each RUN.jsonl against the record schema of its schema_version
@@ -36,25 +38,25 @@ def check_file(path: Path) -> dict:
     counts = {"records": 0, "ok": 0, "error": 0, "invalid": 0, "duplicates": 0, "retried": 0,
               "versions": {}}
     lines_of: dict[str, list[tuple[int, str]]] = {}   # key -> [(line, status)]
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            counts["records"] += 1
-            try:
-                record = json.loads(line)
-                problems = validate_record(record)
-            except ValueError as exc:
-                record, problems = None, [f"not JSON ({exc})"]
-            for problem in problems[:5]:
-                print(f"{path}:{lineno}: {problem}")
-            if problems:
-                counts["invalid"] += 1
-                continue
-            v = record["schema_version"]
-            counts["versions"][v] = counts["versions"].get(v, 0) + 1
-            counts[record["status"]] += 1
-            lines_of.setdefault(record["key"], []).append((lineno, record["status"]))
+    text = read_bytes(path).decode("utf-8", errors="replace")
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        counts["records"] += 1
+        try:
+            record = json.loads(line)
+            problems = validate_record(record)
+        except ValueError as exc:
+            record, problems = None, [f"not JSON ({exc})"]
+        for problem in problems[:5]:
+            print(f"{path}:{lineno}: {problem}")
+        if problems:
+            counts["invalid"] += 1
+            continue
+        v = record["schema_version"]
+        counts["versions"][v] = counts["versions"].get(v, 0) + 1
+        counts[record["status"]] += 1
+        lines_of.setdefault(record["key"], []).append((lineno, record["status"]))
     for key, seen in lines_of.items():
         if len(seen) < 2:
             continue
@@ -70,7 +72,10 @@ def check_file(path: Path) -> dict:
 
 def run(args) -> int:
     for path in args.runs:  # missing, a directory, unreadable, binary or not UTF-8: one line
-        read_text_file(path, "run file", "give a RUN.jsonl written by `specdecode bench`")
+        if is_gzip(path):
+            check_readable_file(path, "run file", "give a RUN.jsonl.gz written by `specdecode bench`")
+        else:
+            read_text_file(path, "run file", "give a RUN.jsonl written by `specdecode bench`")
     bad = 0
     for path in args.runs:
         c = check_file(path)

@@ -32,6 +32,7 @@ DRAFT_META = "specdecode_draft.json"  # optional: {"kind"?, "vocab_subset": [ids
 FEATURE_META = "specdecode_feature_draft.json"  # hidden-state drafts (models/feature_draft.py)
 META_FILES = (FEATURE_META, DRAFT_META)  # the first one present is the directory's meta
 DEFAULT_KIND = "lm"
+ZOO_MANIFEST = "zoo-manifest.json"  # the zoo's build record (zoo/integrity.MANIFEST): not model content
 _OLD_KIND_NAMES = {"eagle": "feature"}  # hidden-state drafts built before kinds had a registry
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9_.+-]*):(.+)$")
@@ -101,12 +102,17 @@ def model_identity(name: str, path: str, decision) -> dict:
 
 def fingerprint(path: Path | str) -> str:
     """A short identity of the weights: hash of config + every weight file's size and its
-    first and last MiB (fast on 500 MB files, changes when the weights change)."""
+    first and last MiB (fast on 500 MB files, changes when the weights change). The zoo's
+    bookkeeping (zoo-manifest.json with its build time, the .zoo-verified.json stamp) is
+    left out, so a rebuild of the same recipe on another machine keeps the identity and
+    its run files resume."""
     h = hashlib.sha256()
     path = Path(path)
     if not path.is_dir():
         return hashlib.sha256(str(path).encode()).hexdigest()[:16]
     for f in sorted(path.iterdir()):
+        if f.name.startswith(".") or f.name == ZOO_MANIFEST:
+            continue
         if f.suffix in {".json", ".safetensors", ".bin"}:
             size = f.stat().st_size
             h.update(f"{f.name}:{size}".encode())
