@@ -21,6 +21,15 @@ def test_ratio_value_and_verdict():
     assert out[2]["value"] is None and out[2]["met"] is None
 
 
+def test_all_over_a_run_of_one_suite_is_that_suite():
+    """A run of one suite has no pooled cell; its "all" ratio is the suite's, not blank."""
+    cells = [cell("a", "code", 30.0), cell("b", "code", 12.0)]
+    spec = {"label": "y", "num": "a", "den": "b", "suite": "all", "goal": 2.0}
+    out = compute_ratios(cells, [spec, {**spec, "suite": "math"}])
+    assert out[0]["value"] == pytest.approx(2.5) and out[0]["met"] is True and out[0]["n"] == 3
+    assert out[1]["value"] is None
+
+
 def test_a_spec_without_temperature_uses_the_configs_only_one():
     ratio = "ratios=[{num: target-only, den: target-only}]"
     hot = load_config("smoke", ["temperatures=[0.7]", ratio]).ratios[0]

@@ -23,9 +23,12 @@ def ratio_specs(manifests: dict[str, Any]) -> list[dict]:
 def compute_ratios(cells: list[dict], specs: list[dict]) -> list[dict]:
     """specs as the config checked them: each names its temperature (bench.config._ratios)."""
     by = {(c["method"], c["suite"], c["temperature"]): c for c in cells}
+    suites = {c["suite"] for c in cells if c["suite"] != ALL_SUITES}
     out = []
     for spec in specs:
         suite = ALL_SUITES if spec["suite"] in ("all", ALL_SUITES) else spec["suite"]
+        if suite == ALL_SUITES and len(suites) == 1:
+            suite = next(iter(suites))   # a run of one suite has no pooled cell: it is the pool
         t = float(spec.get("temperature", 0.0))
         num, den = by.get((spec["num"], suite, t)), by.get((spec["den"], suite, t))
         value = None
