@@ -27,9 +27,9 @@ def compute_ratios(cells: list[dict], specs: list[dict]) -> list[dict]:
     out = []
     for spec in specs:
         suite = ALL_SUITES if spec["suite"] in ("all", ALL_SUITES) else spec["suite"]
-        if suite == ALL_SUITES and len(suites) == 1:
-            suite = next(iter(suites))   # a run of one suite has no pooled cell: it is the pool
         t = float(spec.get("temperature", 0.0))
+        if suite == ALL_SUITES and len(suites) == 1 and (spec["num"], suite, t) not in by:
+            suite = next(iter(suites))   # a run of one suite has no pooled cell: it is the pool
         num, den = by.get((spec["num"], suite, t)), by.get((spec["den"], suite, t))
         value = None
         if num and den and num.get("tokens_per_s") and den.get("tokens_per_s"):
