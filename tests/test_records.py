@@ -147,6 +147,7 @@ def test_generation_to_json_makes_a_valid_record_and_nan_is_not_json():
 
 def test_manifest_path():
     assert manifest_path("runs/a.b.jsonl") == Path("runs/a.b.manifest.json")
+    assert manifest_path("runs/a.b.jsonl.gz") == Path("runs/a.b.manifest.json")
 
 
 # -- analysis on v2 ------------------------------------------------------------------------
