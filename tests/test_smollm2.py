@@ -136,6 +136,26 @@ def test_training_is_deterministic_and_raises_acceptance():
     assert acc(after) > acc(before) + 0.2
 
 
+def test_make_draft_keeps_the_targets_architecture():
+    """A Qwen2 target (the real pair's class, q/k/v biases) gets a Qwen2 draft whose layers
+    are the named target layers, biases included."""
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    torch.manual_seed(0)
+    cfg = Qwen2Config(vocab_size=300, hidden_size=32, intermediate_size=64, num_hidden_layers=3,
+                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+                      tie_word_embeddings=False, bos_token_id=1, eos_token_id=2)
+    target = Qwen2ForCausalLM(cfg).eval()
+    with torch.no_grad():
+        target.model.layers[2].self_attn.q_proj.bias.normal_()
+    draft = lm_draft.make_draft(target, dataclasses.replace(TINY, n_layers=1, init_layers=(2,)))
+    assert type(draft) is Qwen2ForCausalLM and draft.config.num_hidden_layers == 1
+    want = target.model.layers[2].state_dict()
+    got = draft.model.layers[0].state_dict()
+    assert want.keys() == got.keys() and "self_attn.q_proj.bias" in got
+    assert all(torch.equal(want[k], got[k]) for k in want)
+
+
 def test_make_draft_rejects_mismatched_init_layers():
     with pytest.raises(SpecDecodeError, match="init_layers"):
         lm_draft.make_draft(_tiny_target(), dataclasses.replace(TINY, n_layers=2, init_layers=(0,)))

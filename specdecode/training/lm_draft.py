@@ -1,4 +1,4 @@
-"""Standalone drafts (a small LlamaForCausalLM, zoo:smollm2-135m-draft): initialised from
+"""Standalone drafts (a small model of the target's class, zoo:smollm2-135m-draft): initialised from
 the target's own layers, distilled on the teacher's top-k over a vocabulary subset, and
 scored by teacher-forced greedy acceptance. B batch, L positions, k teacher top-k, V'
 subset size."""
@@ -19,12 +19,11 @@ from .vocab import SubsetHead, inside_mask, subset_map
 
 
 def make_draft(target, recipe):
-    """A LlamaForCausalLM with the target's embeddings / final norm and recipe.n_layers
-    decoder layers copied from target layers recipe.init_layers; an untied head (a copy
-    of the embeddings) if recipe.train_head."""
+    """A model of the target's own class (LlamaForCausalLM for SmolLM2, Qwen2ForCausalLM,
+    with its q/k/v biases, for the Qwen pair) with the target's embeddings / final norm
+    and recipe.n_layers decoder layers copied from target layers recipe.init_layers; an
+    untied head (a copy of the embeddings) if recipe.train_head."""
     import copy
-
-    from transformers import LlamaForCausalLM
 
     if len(recipe.init_layers) != recipe.n_layers:
         raise SpecDecodeError("DraftRecipe.init_layers must name exactly n_layers target layers")
@@ -33,7 +32,7 @@ def make_draft(target, recipe):
     cfg.tie_word_embeddings = not recipe.train_head
     if hasattr(cfg, "layer_types") and cfg.layer_types is not None:
         cfg.layer_types = cfg.layer_types[: recipe.n_layers]
-    draft = LlamaForCausalLM(cfg)
+    draft = type(target)(cfg)
     src = target.model
     draft.model.embed_tokens.weight.data.copy_(src.embed_tokens.weight.data)
     draft.model.norm.load_state_dict(src.norm.state_dict())
