@@ -373,3 +373,33 @@ def test_a_subset_larger_than_the_vocabulary_is_the_whole_vocabulary():
     got = most_frequent(Counter({5: 3, 2: 1}), 100, 8, always=(7,))
     assert got.tolist() == list(range(8))
     assert most_frequent(Counter({5: 3, 2: 1}), 3, 8, always=(7,)).tolist() == [2, 5, 7]
+
+
+def test_distilled_draft_builder_takes_its_target_by_name_and_stays_exact(tiny_pair, tmp_path):
+    """zoo:qwen2.5-coder-1.5b-draft's builder (the SmolLM2 draft's recipe, another target)
+    on zoo:tiny with a tiny recipe: a draft of the target's class and vocabulary with a
+    subset head and the copy head, and SD with it token-identical to target-only at T = 0."""
+    import json
+
+    from specdecode import GenerationConfig, MethodConfig, SamplingConfig, generate
+    from specdecode.models import load_model
+    from specdecode.models.loading import DRAFT_META
+    from specdecode.zoo import qwen_coder_1p5b_draft as qd
+
+    target_dir, _ = tiny_pair
+    recipe = dataclasses.replace(qd.RECIPE, n_layers=1, init_layers=(0,), vocab_subset_size=64,
+                                 prompts_per_suite=1, extra_code=0, extra_math=0, extra_chat=0,
+                                 new_tokens=6, gen_batch=3, epochs=1, warmup_steps=1, threads=1)
+    out = tmp_path / "draft"
+    out.mkdir()
+    qd.build(out, {qd.TARGET: target_dir}, seed=0, recipe=recipe)
+    meta = json.loads((out / DRAFT_META).read_text())
+    assert len(meta["vocab_subset"]) == 64 and meta["copy_head"] == {"n_min": 3, "n_max": 4}
+    assert meta["recipe"]["vocab_subset_size"] == 64 and meta["dev_prompts"] == 6
+    target, draft = load_model(str(target_dir)), load_model(str(out))
+    assert type(draft.model) is type(target.model) and draft.model.config.num_hidden_layers == 1
+    cfg, greedy = GenerationConfig(max_new_tokens=24, stop_at_eos=False), SamplingConfig(0.0)
+    base = generate(target, "def add", sampling=greedy, gen_cfg=cfg).output_ids
+    spec = generate(target, "def add", draft=draft, method=MethodConfig(proposer="draft", k=3),
+                    sampling=greedy, gen_cfg=cfg)
+    assert spec.output_ids == base

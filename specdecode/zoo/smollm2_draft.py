@@ -69,20 +69,22 @@ class DraftRecipe(TeacherRecipe):
 RECIPE = DraftRecipe()
 
 
-def build(out_dir: Path, deps: dict[str, Path], seed: int, recipe: DraftRecipe | None = None) -> None:
-    """Distil the draft from deps["smollm2-135m"] and write an HF model directory plus
-    DRAFT_META (vocab subset, copy head, recipe, build timings) into out_dir."""
+def build(out_dir: Path, deps: dict[str, Path], seed: int, recipe: DraftRecipe | None = None,
+          target: str = TARGET) -> None:
+    """Distil the draft from deps[target] and write an HF model directory plus DRAFT_META
+    (vocab subset, copy head, recipe, build timings) into out_dir. Other targets' drafts
+    (zoo.qwen_coder_1p5b_draft) call this with their own recipe and target."""
     recipe = recipe or RECIPE
     out_dir = Path(out_dir)
     with build_threads(recipe.threads):
         torch.manual_seed(seed)
         t0 = time.perf_counter()
-        target, tokenizer = load_teacher(deps[TARGET])
-        draft = lm_draft.make_draft(target, recipe)  # fp32 weights, copied before dev_data casts
-        seqs = dev_data(target, tokenizer, recipe)
+        teacher, tokenizer = load_teacher(deps[target])
+        draft = lm_draft.make_draft(teacher, recipe)  # fp32 weights, copied before dev_data casts
+        seqs = dev_data(teacher, tokenizer, recipe)
         t_data = time.perf_counter() - t0
-        subset = choose_subset(seqs, recipe.vocab_subset_size, target.config.vocab_size)
-        del target
+        subset = choose_subset(seqs, recipe.vocab_subset_size, teacher.config.vocab_size)
+        del teacher
         lm_draft.train_draft(draft, seqs, subset, recipe, seed)
         t_train = time.perf_counter() - t0 - t_data
     draft.save_pretrained(out_dir)

@@ -1,0 +1,39 @@
+"""zoo:qwen2.5-coder-1.5b-draft: a cheap draft distilled from Qwen2.5-Coder-1.5B's own
+greedy outputs (issue 11's "trained cheap draft"), with the SmolLM2 draft's recipe
+(zoo.smollm2_draft: target layers copied in, a vocabulary-subset head, a copy head),
+sized for a build of about 30 minutes on 2 cores. NOT yet built or measured: the recipe
+below is sized from measurements, its acceptance is unknown.
+
+Sizing (measured 2026-12-02 on a 2-core Xeon with AMX, the 1.5B in bf16):
+- Teacher data. The builder's batched greedy generation (training/teacher.greedy_batch)
+  yields 23.8 new tokens/s at batch 8 and 36.8 at batch 32 (~154 positions/s with the
+  prompts); the SmolLM2 draft's whole pool (1,688 prompts x 128 tokens) would take ~1.6 h.
+  So ~400 prompts (40 dev items per suite + extras, never a test prompt) x 96 new tokens:
+  ~13 batches of ~75 s, ~16 min.
+- Cost. Two of the 1.5B's 28 layers (~46M parameters each) and a 16,384-row subset head
+  (25M of the full head's 233M) read ~1/13 of the target's weights per token, so c should
+  land near 0.08-0.10 (goal <= 0.12).
+- Training: ~80k positions x 5 epochs on 2 layers + the subset rows, bf16 autocast.
+Goals (issue 11): c <= 0.12, greedy acceptance >= 0.7 on code (`specdecode zoo measure
+--target zoo:qwen2.5-coder-1.5b --draft zoo:qwen2.5-coder-1.5b-draft`).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .smollm2_draft import DraftRecipe
+from .smollm2_draft import build as build_distilled
+
+SOURCE = "distilled locally from zoo:qwen2.5-coder-1.5b on its own greedy outputs (dev splits + extras, no test prompt)"
+LICENCE = "Apache-2.0 (derived from Qwen2.5-Coder-1.5B-Instruct)"
+TARGET = "qwen2.5-coder-1.5b"
+
+RECIPE = DraftRecipe(
+    n_layers=2, init_layers=(0, 1), vocab_subset_size=16384,
+    prompts_per_suite=40, extra_code=100, extra_math=40, extra_summarization=0, extra_chat=20,
+    new_tokens=96, gen_batch=32, epochs=5,
+)
+
+
+def build(out_dir: Path, deps: dict[str, Path], seed: int, recipe: DraftRecipe | None = None) -> None:
+    build_distilled(out_dir, deps, seed, recipe or RECIPE, target=TARGET)
