@@ -60,7 +60,7 @@ _add(ZooEntry("qwen2.5-coder-1.5b", "specdecode.zoo.qwen_coder_1p5b", (),
 _add(ZooEntry("qwen2.5-coder-0.5b", "specdecode.zoo.qwen_coder_0p5b", (),
               "Qwen2.5-Coder-0.5B-Instruct, bf16, from 6 GGUF chunk packages (same-family draft)"))
 _add(ZooEntry("qwen2.5-coder-1.5b-draft", "specdecode.zoo.qwen_coder_1p5b_draft", ("qwen2.5-coder-1.5b",),
-              "2-layer draft distilled from zoo:qwen2.5-coder-1.5b, subset head (not yet measured)"))
+              "2-layer draft distilled from zoo:qwen2.5-coder-1.5b, subset + copy head (trained cheap draft)"))
 _add(ZooEntry("qwen2.5-coder-0.5b-fr48k", "specdecode.zoo.qwen_coder_0p5b_fr", ("qwen2.5-coder-0.5b",),
               "the 0.5B draft with a 48k-token vocabulary-subset head (FR-Spec; no training)"))
 
