@@ -10,12 +10,12 @@ Sizing (measured 2026-12-02 on a 2-core Xeon with AMX, the 1.5B in bf16):
 - Teacher data. The builder's batched greedy generation (training/teacher.greedy_batch)
   yields 23.8 new tokens/s at batch 8 and 36.8 at batch 32 (~154 positions/s with the
   prompts); the SmolLM2 draft's whole pool (1,688 prompts x 128 tokens) would take ~1.6 h.
-  So ~400 prompts (40 dev items per suite + extras, never a test prompt) x 96 new tokens:
-  ~13 batches of ~75 s, ~16 min.
+  So ~400 prompts (40 dev items per suite + extras, never a test prompt) x 96 new tokens,
+  estimated ~16 min; the first build took 9.7 min for 379 prompts (68,437 positions).
 - Cost. Two of the 1.5B's 28 layers (~46M parameters each) and a 16,384-row subset head
   (25M of the full head's 233M) read ~1/13 of the target's weights per token, so c should
   land near 0.08-0.10 (goal <= 0.12).
-- Training: ~80k positions x 5 epochs on 2 layers + the subset rows, bf16 autocast.
+- Training: 5 epochs on 2 layers + the subset rows, bf16 autocast (14.0 min in the first build).
 Goals (issue 11): c <= 0.12, greedy acceptance >= 0.7 on code (`specdecode zoo measure
 --target zoo:qwen2.5-coder-1.5b --draft zoo:qwen2.5-coder-1.5b-draft`).
 """
