@@ -39,3 +39,17 @@ def test_extra_code_is_humaneval_style_and_from_files_summarization_does_not_rea
 def test_dev_cap():
     capped = pool(PoolConfig(0, 0, 0, 0), ("translation",), dev_cap=5)
     assert len(capped) == 5
+
+
+def test_extra_writing_is_short_english_writingbench_in_a_fixed_order():
+    from specdecode.training.prompts import WRITING_MAX_CHARS
+
+    cfg = PoolConfig(0, 0, 0, 0, extra_writing=12)
+    got = [it for d, it in pool(cfg, ("chat",)) if it.id.startswith("chat-writingbench/")]
+    assert len(got) == 12
+    assert [it.id for it in got] == [it.id for _, it in pool(cfg, ("chat",)) if it.id.startswith("chat-writingbench/")]
+    for it in got:
+        assert len(it.prompt) <= WRITING_MAX_CHARS
+        assert sum(c.isascii() for c in it.prompt) >= 0.95 * len(it.prompt)
+    none = pool(PoolConfig(0, 0, 0, 0), ("chat",))
+    assert not any(it.id.startswith("chat-writingbench/") for _, it in none)

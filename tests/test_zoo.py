@@ -388,14 +388,14 @@ def test_distilled_draft_builder_takes_its_target_by_name_and_stays_exact(tiny_p
 
     target_dir, _ = tiny_pair
     recipe = dataclasses.replace(qd.RECIPE, n_layers=1, init_layers=(0,), vocab_subset_size=64,
-                                 prompts_per_suite=1, extra_code=0, extra_math=0, extra_chat=0,
+                                 prompts_per_suite=1, extra_code=0, extra_math=0, extra_chat=0, extra_writing=2,
                                  new_tokens=6, gen_batch=3, epochs=1, warmup_steps=1, threads=1)
     out = tmp_path / "draft"
     out.mkdir()
     qd.build(out, {qd.TARGET: target_dir}, seed=0, recipe=recipe)
     meta = json.loads((out / DRAFT_META).read_text())
     assert len(meta["vocab_subset"]) == 64 and meta["copy_head"] == {"n_min": 3, "n_max": 4}
-    assert meta["recipe"]["vocab_subset_size"] == 64 and meta["dev_prompts"] == 6
+    assert meta["recipe"]["vocab_subset_size"] == 64 and meta["dev_prompts"] == 8  # 6 dev + 2 WritingBench
     target, draft = load_model(str(target_dir)), load_model(str(out))
     assert type(draft.model) is type(target.model) and draft.model.config.num_hidden_layers == 1
     cfg, greedy = GenerationConfig(max_new_tokens=24, stop_at_eos=False), SamplingConfig(0.0)

@@ -9,7 +9,9 @@ splits hold only 46 code and 19 chat prompts, so the extras add
   from stdlib files the summarization suite does not read;
 - math: more reasoning-gym gsm_symbolic problems (another seed; GSM8K-style);
 - summarization: "summarize this function" over those other stdlib files;
-- chat: templated English writing requests (kind x subject; synthetic).
+- chat: templated English writing requests (kind x subject; synthetic), and (extra_writing)
+  WritingBench's shortest English requests (inspect-evals; written apart from the chat
+  suite's LongBench-Write), the "broader data" of the real-pair issue.
 Disjointness is checked, not assumed: an extra whose text equals a test prompt is dropped.
 """
 from __future__ import annotations
@@ -47,6 +49,7 @@ class PoolConfig:
     extra_math: int = 200
     extra_summarization: int = 100
     extra_chat: int = 160
+    extra_writing: int = 0             # WritingBench requests, domain "chat"
     math_seed: int = 7919              # the math suite uses seed 42
     code_salt: str = "draft-extra-code-v1"
 
@@ -59,11 +62,11 @@ def pool(cfg: PoolConfig = PoolConfig(), suites: tuple[str, ...] = SUITES,
 
     out = [(name, it) for name in suites for it in load_suite(name, split="dev", n=dev_cap).items]
     test = {it.prompt for name in SUITES for it in load_suite(name, split="test").items}
-    extras = {"code": _extra_code, "math": _extra_math, "summarization": _extra_summarization,
-              "chat": _extra_chat}
+    extras = {"code": (_extra_code,), "math": (_extra_math,), "summarization": (_extra_summarization,),
+              "chat": (_extra_chat, _extra_writing)}
     for name in suites:
-        if name in extras:
-            out += [(name, it) for it in extras[name](cfg) if it.prompt not in test]
+        for make in extras.get(name, ()):
+            out += [(name, it) for it in make(cfg) if it.prompt not in test]
     return out
 
 
@@ -150,12 +153,39 @@ def _extra_chat(cfg: PoolConfig) -> list[SuiteItem]:
     return items
 
 
+WRITINGBENCH = ("inspect_evals", "inspect-evals", "0.26.0")  # module, dist, pin (MIT)
+WRITING_FILE = "writingbench/benchmark_all.jsonl"
+WRITING_MAX_CHARS = 1500  # most requests carry pages of material: a long prefill is compute-bound
+
+
+def _extra_writing(cfg: PoolConfig) -> list[SuiteItem]:
+    """WritingBench's English requests (>= 95% ASCII; the set is half Chinese) of at most
+    WRITING_MAX_CHARS characters, in hash order: the first cfg.extra_writing."""
+    if cfg.extra_writing <= 0:
+        return []
+    import json
+
+    from ..suites.pkgdata import package_file
+    from ..suites.splits import unit_hash
+
+    path = package_file(*WRITINGBENCH[:2], WRITINGBENCH[2], WRITING_FILE)
+    items = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        text = row["query"].strip()
+        if len(text) <= WRITING_MAX_CHARS and sum(c.isascii() for c in text) >= 0.95 * len(text):
+            items.append(SuiteItem(f"chat-writingbench/{row['index']}", text, None, {"source": "WritingBench"}))
+    items.sort(key=lambda it: unit_hash(it.id, cfg.code_salt))
+    return items[: cfg.extra_writing]
+
+
 def encoded(tokenizer, recipe) -> list[tuple[str, list[int]]]:
     """(domain, chat-rendered ids) of the pool for a draft recipe: at most
     recipe.prompts_per_suite dev items per suite plus recipe.extra_* extras; prompts
     longer than recipe.max_prompt_tokens keep their last tokens."""
     cfg = PoolConfig(extra_code=recipe.extra_code, extra_math=recipe.extra_math,
-                     extra_summarization=recipe.extra_summarization, extra_chat=recipe.extra_chat)
+                     extra_summarization=recipe.extra_summarization, extra_chat=recipe.extra_chat,
+                     extra_writing=recipe.extra_writing)
     return [(domain, prompt_ids(tokenizer, item, recipe.max_prompt_tokens))
             for domain, item in pool(cfg, recipe.suites, recipe.prompts_per_suite)]
 

@@ -19,6 +19,7 @@ class TeacherRecipe:
     extra_math: int = 200         # from every test split, from the suites' own sources
     extra_summarization: int = 100
     extra_chat: int = 160
+    extra_writing: int = 0        # WritingBench requests (prompts.py), domain chat
     max_prompt_tokens: int = 512  # longer prompts keep their last tokens
     new_tokens: int = 128
     gen_batch: int = 32
