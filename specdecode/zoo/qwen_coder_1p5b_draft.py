@@ -3,9 +3,10 @@ greedy outputs (issue 11's "trained cheap draft"), with the SmolLM2 draft's reci
 (zoo.smollm2_draft: target layers copied in, a vocabulary-subset head, a copy head),
 sized for a build of about 30 minutes on 2 cores. First build (2026-12-02): 23.8 min, peak
 RSS 13.6 GB; c = 0.085; greedy acceptance 0.96 on code (the copy head: the LM alone 0.14),
-0.36 math, 0.20 chat; 1.13x target-only over all suites in a 6-prompt smoke run (README).
-The LM is data-starved: more teacher data is the next step.
-
+0.36 math, 0.20 chat; 1.13x target-only over all suites in a 6-prompt smoke run.
+Second build (this recipe, 2026-12-02): 44.5 min (data 22.9, training 21.5; over the
+30-minute goal); c = 0.085; acceptance 0.965 code (LM alone 0.43), 0.72 math, 0.31 chat;
+1.64x target-only over all suites, 2.73x on code, in the `real` setting (n = 24; README).
 Sizing (measured 2026-12-02 on a 2-core Xeon with AMX, the 1.5B in bf16):
 - Teacher data. The builder's batched greedy generation (training/teacher.greedy_batch)
   yields 23.8 new tokens/s at batch 8 and 36.8 at batch 32 (~154 positions/s with the
