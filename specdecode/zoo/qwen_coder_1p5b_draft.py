@@ -7,6 +7,7 @@ RSS 13.6 GB; c = 0.085; greedy acceptance 0.96 on code (the copy head: the LM al
 Second build (this recipe, 2026-12-02): 44.5 min (data 22.9, training 21.5; over the
 30-minute goal); c = 0.085; acceptance 0.965 code (LM alone 0.43), 0.72 math, 0.31 chat;
 1.64x target-only over all suites, 2.73x on code, in the `real` setting (n = 24; README).
+
 Sizing (measured 2026-12-02 on a 2-core Xeon with AMX, the 1.5B in bf16):
 - Teacher data. The builder's batched greedy generation (training/teacher.greedy_batch)
   yields 23.8 new tokens/s at batch 8 and 36.8 at batch 32 (~154 positions/s with the
@@ -18,8 +19,8 @@ Sizing (measured 2026-12-02 on a 2-core Xeon with AMX, the 1.5B in bf16):
   land near 0.08-0.10 (goal <= 0.12).
 - Training: 5 epochs on 2 layers + the subset rows, bf16 autocast (14.0 min in the first build).
 Second recipe (2026-12-02, this file): the first build's LM alone accepted 0.14 on code.
-A probe on 80 training / 16 held-out sequences (3 epochs) found the SmolLM2 draft's
-learning rate too high for the 1.5B's d = 1536 layers: lr 3e-3 fit its own training
+An ad-hoc probe (not committed) on 80 training / 16 held-out sequences (3 epochs) found
+the SmolLM2 draft's learning rate too high for the 1.5B's d = 1536 layers: lr 3e-3 fit its own training
 sequences to 0.42 and held-out 0.23; 1e-3 0.78 / 0.33; 5e-4 0.78 / 0.35; 2.5e-4
 0.79 / 0.34. Layers (0, 27) at 5e-4: 0.60 / 0.29. So lr 5e-4, 4 epochs, and broader chat
 data: 60 WritingBench requests (prompts.py) and 20 more templated ones.
