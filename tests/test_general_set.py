@@ -1,11 +1,13 @@
-"""The general set of `zoo measure --general` (training/general.py): six domains, written
-apart from the suites and from the drafts' training pool, each item with a raw text; and
-the generalisation figures measure() derives from per-domain rows."""
+"""The general set (suites/general.py): six domains, written apart from the suites and
+from the drafts' training pool, each item with a raw text; the held-out suites
+general-DOMAIN built from it; and the generalisation figures `zoo measure --general`
+derives from per-domain rows."""
 import pytest
 
 from specdecode.suites import load_suite
-from specdecode.training.general import DOMAINS, general_items, general_prompts
-from specdecode.training.measure import generalisation
+from specdecode.suites.builtin import SUITES as BUILTIN
+from specdecode.suites.general import DOMAINS, domain_items, general_items
+from specdecode.training.measure import general_prompts, generalisation
 from specdecode.training.prompts import SUITES, pool
 
 
@@ -63,3 +65,23 @@ def test_generalisation_gaps_are_the_suites_mean_minus_the_general_means():
     assert g["mean_chat"] == pytest.approx(0.4) and g["mean_raw"] == pytest.approx(0.3)
     assert g["gap_chat"] == pytest.approx(0.3) and g["gap_raw"] == pytest.approx(0.4)
     assert set(g["chat"]) == {"code", "chat"} and g["n_per_domain"] == 3
+    assert g["domain_gaps_chat"] == pytest.approx({"code": 0.3, "chat": 0.3})
+    assert g["domain_gaps_raw"] == pytest.approx({"code": 0.6, "chat": 0.2})
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_each_domain_is_a_held_out_suite_whose_first_items_are_measures(domain, items):
+    name = f"general-{domain}"
+    test, full = load_suite(name, split="test"), load_suite(name, split="all")
+    assert not load_suite(name, split="dev").items  # nothing of it is for training or tuning
+    assert test.items == full.items == tuple(domain_items(domain))
+    assert test.version == full.version and test.version.startswith("1+")
+    first = [it for d, it in items if d == domain]
+    assert list(load_suite(name, n=len(first)).items) == first  # bench's first n = measure's
+    assert BUILTIN.get(name).held_out and not BUILTIN.get(domain).held_out
+
+
+def test_general_summarization_is_scored_against_its_docstring_summary():
+    suite = load_suite("general-summarization", n=8)
+    assert suite.scorer == "rouge_l" and all(it.reference for it in suite.items)
+    assert {load_suite(f"general-{d}").scorer for d in DOMAINS if d != "summarization"} == {"agreement"}

@@ -27,3 +27,14 @@ def test_lossy_real_is_lossy_on_three_methods():
     assert [m.name for m in real.methods] == ["target-only", "exact-k4", "topk-8"]
     assert all(m == by_name[m.name] for m in real.methods)
     assert real.n_prompts >= 40 and {(r["goal"], r["temperature"]) for r in real.ratios} == {(1.3, 0.7)}
+
+
+@pytest.mark.parametrize("name,base", [("general", "quick"), ("real-general", "real")])
+def test_general_presets_are_their_base_setting_on_the_held_out_suites(name, base):
+    cfg, ref = load_config(name), load_config(base)
+    assert cfg.suites == tuple(f"general-{s}" for s in ref.suites)
+    keep = ("target", "draft", "dtype", "temperatures", "max_new_tokens", "chat", "split", "min_verify_rows")
+    assert all(getattr(cfg, k) == getattr(ref, k) for k in keep)
+    by_name = {m.name: m for m in ref.methods}
+    assert all(m == by_name[m.name] for m in cfg.methods)  # the same methods, nothing retuned
+    assert {r["suite"] for r in cfg.ratios} <= {"all", *cfg.suites}

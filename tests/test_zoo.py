@@ -328,6 +328,7 @@ def test_cli_measure_any_draft_kind_on_the_tiny_target(tiny_pair, draft, capsys)
                  "--new-tokens", "4", "--suites", "code", "--general", "1"]) == 0
     out = capsys.readouterr().out
     assert "c = " in out and "general raw: code" in out and out.count("gap to the test splits") == 2
+    assert out.count("per domain: ") == 2 and " of 1 over 0.1" in out  # only code is measured both ways
 
 
 def test_subset_head_draft_links_its_base_and_stays_exact(tiny_pair, tmp_path, monkeypatch):

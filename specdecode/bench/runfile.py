@@ -197,28 +197,31 @@ def _repair(path: Path, data: bytes, truncated: bool = False) -> int:
         return 0
     start = data.rfind(b"\n") + 1
     tail = data[start:]
-    if _is_record(tail):
-        if is_gzip(path):                # a complete record: keep it, finish its line
-            rewrite(path, data + b"\n")
-        else:
-            with open(path, "ab") as fh:
-                fh.write(b"\n")
-                fh.flush()
-                os.fsync(fh.fileno())
+    if _is_record(tail):                 # a complete record: keep it, finish its line
+        _store(path, data, data + b"\n")
         print(f"[bench] {path}: the last record had no final newline; added it", file=sys.stderr)
         return 0
     if tail.strip() and not _is_partial_record(tail):
         lineno = data.count(b"\n") + 1
         raise SpecDecodeError(f"{path}:{lineno}: not a record; fix or move the file "
                               f"(specdecode validate {path})")
+    _store(path, data, data[:start])
+    return len(data) - start
+
+
+def _store(path: Path, data: bytes, fixed: bytes) -> None:
+    """Make the run file, now holding the JSONL bytes `data`, hold `fixed` instead: `data`
+    cut short or `data` plus a newline. A .gz file is rewritten atomically (its members
+    cannot be cut in place); a plain file is truncated or appended to in place."""
     if is_gzip(path):
-        rewrite(path, data[:start])
-        return len(data) - start
+        rewrite(path, fixed)
+        return
     with open(path, "r+b") as fh:
-        fh.truncate(start)
+        fh.truncate(min(len(data), len(fixed)))
+        fh.seek(0, os.SEEK_END)
+        fh.write(fixed[len(data):])
         fh.flush()
         os.fsync(fh.fileno())
-    return len(data) - start
 
 
 def scan(path: Path, data: bytes) -> RunState:

@@ -15,7 +15,8 @@ def add_parser(subparsers) -> None:
         "suites", help="list the prompt suites or show their items",
         description="Domain prompt suites (built offline from installed packages) and user "
                     "JSONL files. Every suite has a dev split (tuning, draft training) and "
-                    "a disjoint test split (reporting).")
+                    "a disjoint test split (reporting); the general-DOMAIN suites are held "
+                    "out whole (test only), to measure drafts off the suites' distribution.")
     sub = p.add_subparsers(dest="suites_command", metavar="ACTION")
     sub.required = True
     ls = sub.add_parser(
@@ -39,12 +40,13 @@ def run_list(args: argparse.Namespace) -> int:
         for info in infos:
             print(json.dumps({**asdict(info), "n_total": info.n_total}, ensure_ascii=False))
         return 0
-    print(f"{'NAME':<14} {'VERSION':<20} {'DEV':>5} {'TEST':>5}  DESCRIPTION")
+    w = max(len("NAME"), *(len(info.name) for info in infos))
+    print(f"{'NAME':<{w}} {'VERSION':<20} {'DEV':>5} {'TEST':>5}  DESCRIPTION")
     for info in infos:
         counts = f"{info.n_dev:>5} {info.n_test:>5}"
-        print(f"{info.name:<14} {info.version:<20} {counts}  {info.description}")
-        print(f"{'':<14} source:  {info.source}")
-        print(f"{'':<14} licence: {info.licence}")
+        print(f"{info.name:<{w}} {info.version:<20} {counts}  {info.description}")
+        print(f"{'':<{w}} source:  {info.source}")
+        print(f"{'':<{w}} licence: {info.licence}")
     return 0
 
 

@@ -113,6 +113,10 @@ def run_measure(args: argparse.Namespace) -> int:
                 _measure_row(f"general {kind}: {domain}", row)
             print(f"{'mean (general ' + kind + ')':<28}{general['mean_' + kind]:>12.3f}"
                   f"   gap to the test splits {general['gap_' + kind]:+.3f} (bound 0.1)")
+            gaps = general["domain_gaps_" + kind]
+            over = sorted((d for d, g in gaps.items() if g > 0.1), key=lambda d: -gaps[d])
+            print(f"{'':<28}{'':>12}   per domain: {len(over)} of {len(gaps)} over 0.1"
+                  + (" (" + ", ".join(f"{d} {gaps[d]:+.3f}" for d in over) + ")" if over else ""))
     print(f"c = {cost['draft_s'] * 1000:.1f} ms / {cost['target_s'] * 1000:.1f} ms = {cost['c']:.3f}")
     return 0
 

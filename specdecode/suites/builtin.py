@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from ..registry import Registry
-from . import (chat_longbench, code_humaneval, data_to_text_vega, math_gsm,
+from . import (chat_longbench, code_humaneval, data_to_text_vega, general, math_gsm,
                summarization_stdlib, translation_po)
 from .types import SuiteSpec
 
@@ -61,3 +61,29 @@ _add(SuiteSpec(
             "no separate data licence; upstream THUDM/LongWriter's LICENSE.txt is Apache-2.0 "
             "(Copyright THU-KEG & Zhipu-AI); the prompts' own provenance is not documented",
     build=chat_longbench.build, scorer="agreement"))
+
+
+# The general set (general.py) as six held-out suites, general-DOMAIN: prompts of the same
+# six domains written apart from the suites and the drafts' training pool, every item a
+# test item, so `bench` measures a trained draft's speed off the distribution it learned.
+_DJANGO = f"Django=={general.DJANGO[2]}: its own Python source"
+_GENERAL = {
+    "code": ("complete a documented Django function from its signature and docstring",
+             _DJANGO + " (functions chosen by hash)", "BSD-3-Clause (Django)", "agreement"),
+    "math": ("synthetic arithmetic word problems from templates of their own",
+             "specdecode templates (suites/general.py)", "Apache-2.0 (specdecode)", "agreement"),
+    "translation": ("translate the first sentence of a Django docstring to French or German",
+                    _DJANGO, "BSD-3-Clause (Django)", "agreement"),
+    "summarization": ("summarize a Django function in one sentence (reference = its "
+                      "docstring's summary line)", _DJANGO, "BSD-3-Clause (Django)", "rouge_l"),
+    "data-to-text": ("state a table record in one sentence (tables no suite reads)",
+                     f"vega_datasets=={general.VEGA[2]}: _data/{{iris,barley,driving,burtin}}.json",
+                     "MIT (vega_datasets wheel); each table's source per its dataset_info.json",
+                     "agreement"),
+    "chat": ("templated explain / compare / advise requests",
+             "specdecode templates (suites/general.py)", "Apache-2.0 (specdecode)", "agreement"),
+}
+for _domain, (_what, _source, _licence, _scorer) in _GENERAL.items():
+    _add(SuiteSpec(name=f"general-{_domain}", version="1", description=f"general set: {_what}",
+                   source=_source, licence=_licence, scorer=_scorer, held_out=True,
+                   build=lambda d=_domain: general.domain_items(d)))

@@ -19,7 +19,8 @@ def load_suite(name_or_path: str, split: str = "test", n: int | None = None) -> 
         raise SpecDecodeError(f"n must be >= 1 (got {n}); leave it out for the whole split")
     if name_or_path in SUITES or not user_jsonl.looks_like_path(name_or_path):
         spec = SUITES.get(name_or_path)  # unknown names list the available suites
-        items, forced = _built(spec.name), {}
+        items = _built(spec.name)
+        forced = {it.id: "test" for it in items} if spec.held_out else {}
     else:
         path = Path(name_or_path)
         items, forced = user_jsonl.read_items(path)
@@ -34,7 +35,7 @@ def list_suites() -> list[SuiteInfo]:
     out = []
     for name in SUITES.names():
         spec, items = SUITES.get(name), _built(name)
-        n_dev = sum(split_of(it.id) == "dev" for it in items)
+        n_dev = 0 if spec.held_out else sum(split_of(it.id) == "dev" for it in items)
         out.append(SuiteInfo(name, f"{spec.version}+{content_hash(items)}", spec.description,
                              spec.source, spec.licence, n_dev, len(items) - n_dev))
     return out

@@ -45,6 +45,7 @@ class SuiteSpec:
     licence: str
     build: Callable[[], list[SuiteItem]]
     scorer: str = "agreement"  # quality scorer; the default needs no reference
+    held_out: bool = False  # every item is a test item (a set nothing trains or tunes on)
 
 
 @dataclass(frozen=True)

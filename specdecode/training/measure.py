@@ -6,16 +6,17 @@ speculative decoding accepts per position), subset coverage, and the cost ratio 
 standalone draft (kind "lm") is scored with and without its copy head; a hidden-state
 draft (kind "feature") by draft step: alpha_s given steps 1..s-1 were accepted, and
 `acceptance` = the share of draft positions accepted at k. With --general, the same on
-a general set written independently of the suites (general.py), chat-templated and raw."""
+a general set written independently of the suites (suites/general.py), chat-templated
+and raw."""
 from __future__ import annotations
 
 import torch
 
+from ..suites.general import general_items
 from . import features, lm_draft
 from .cost import cost_ratio
-from .general import general_prompts
 from .optimise import build_threads
-from .prompts import SUITES, suite_prompts
+from .prompts import SUITES, prompt_ids, suite_prompts
 from .recipe import TeacherRecipe
 from .teacher import teacher_data
 
@@ -26,7 +27,7 @@ def measure(target: str, draft: str, suites: tuple[str, ...] = SUITES, n_per_sui
     """target, draft: model ids (zoo:NAME or a directory). Returns {"suites": {name: {...}},
     "mean_acceptance", "cost": {target_s, draft_s, c}, "n_per_suite", "new_tokens",
     "context_tokens"}, for a hidden-state draft "k", and with n_general > 0 "general"
-    (general.py: n_general items per domain, chat-templated and raw; see generalisation())."""
+    (suites/general.py: n_general items per domain, chat-templated and raw; see generalisation())."""
     from ..models import load_model
 
     with build_threads(threads):
@@ -58,13 +59,20 @@ def _mean(rows) -> float:
 def generalisation(per: dict[str, dict], n: int) -> dict:
     """The general set against the suites' test splits: per-domain rows ("general:D",
     "raw:D"), their means, and the gaps (suites' mean - general's mean; the issue's bound
-    is 0.1). Means are over domains, each domain weighted equally as the suites are."""
+    is 0.1). Means are over domains, each domain weighted equally as the suites are.
+    "domain_gaps_chat" / "domain_gaps_raw": {domain: its suite's acceptance - its general
+    one}, for domains measured both ways (a mean within bound can hide one far off)."""
     suites = _mean(r for name, r in per.items() if ":" not in name)
     chat = {name.split(":")[1]: r for name, r in per.items() if name.startswith("general:")}
     raw = {name.split(":")[1]: r for name, r in per.items() if name.startswith("raw:")}
     return {"n_per_domain": n, "chat": chat, "raw": raw,
             "mean_chat": _mean(chat.values()), "mean_raw": _mean(raw.values()),
-            "gap_chat": suites - _mean(chat.values()), "gap_raw": suites - _mean(raw.values())}
+            "gap_chat": suites - _mean(chat.values()), "gap_raw": suites - _mean(raw.values()),
+            "domain_gaps_chat": _domain_gaps(per, chat), "domain_gaps_raw": _domain_gaps(per, raw)}
+
+
+def _domain_gaps(per: dict[str, dict], general: dict[str, dict]) -> dict[str, float]:
+    return {d: per[d]["acceptance"] - row["acceptance"] for d, row in general.items() if d in per}
 
 
 def _acceptance(target, draft, seqs, k: int) -> dict[str, dict]:
@@ -77,3 +85,14 @@ def _acceptance(target, draft, seqs, k: int) -> dict[str, dict]:
         return per
     subset = draft.vocab_subset if draft.vocab_subset is not None else torch.arange(draft.vocab_size)
     return lm_draft.acceptance(draft.model, seqs, subset.cpu(), draft.copy_head)
+
+
+def general_prompts(tokenizer, n: int, max_tokens: int) -> list[tuple[str, list[int]]]:
+    """(label, ids): each of general_items(n) chat-templated ("general:DOMAIN") and raw
+    ("raw:DOMAIN", the raw text tokenized without a template); long prompts keep their
+    last max_tokens tokens."""
+    items = general_items(n)
+    chat = [(f"general:{domain}", prompt_ids(tokenizer, item, max_tokens)) for domain, item in items]
+    raw = [(f"raw:{domain}", tokenizer(item.meta["raw"], add_special_tokens=False)["input_ids"][-max_tokens:])
+           for domain, item in items]
+    return chat + raw

@@ -1,8 +1,10 @@
 """The general set: prompts of the six domains written independently of the suites and
-of the drafts' training pool (prompts.py), to measure whether a draft generalises
-(`specdecode zoo measure --general`). A draft distilled on the suites' own distribution
-can score well on their test splits and poorly elsewhere; the gap between the two is the
-figure to watch.
+of the drafts' training pool (training/prompts.py), to measure whether a draft
+generalises. Two readers: `specdecode zoo measure --general` (teacher-forced acceptance,
+training/measure.py) and the built-in suites general-DOMAIN (builtin.py), whose items
+are all test items, so `bench` measures speed off the suites' own distribution. A draft
+distilled on the suites' distribution can score well on their test splits and poorly
+elsewhere; the gap between the two is the figure to watch.
 
 Sources, none of which a suite or the training pool reads:
 - code: functions of Django's own Python source (the pinned Django ships the translation
@@ -15,9 +17,9 @@ Sources, none of which a suite or the training pool reads:
 - chat: templated explain / compare / advise requests (synthetic; the pool's chat extras
   are "write a KIND about SUBJECT").
 
-Each item is measured twice: chat-templated, and raw (plain completion, no template).
-Raw text (meta["raw"]): for code the function head alone (the model continues the body),
-for the other domains the prompt text.
+Each item carries a raw text (meta["raw"]) for plain completion without a chat template:
+for code the function head alone (the model continues the body), for the other domains
+the prompt text.
 """
 from __future__ import annotations
 
@@ -27,10 +29,10 @@ import json
 from pathlib import Path
 from random import Random
 
-from ..suites.pkgdata import package_dir, package_file
-from ..suites.splits import unit_hash
-from ..suites.summarization_stdlib import SummarizationConfig, functions, summary_item, unindent
-from ..suites.types import SuiteItem
+from .pkgdata import package_dir, package_file
+from .splits import unit_hash
+from .summarization_stdlib import SummarizationConfig, functions, summary_item, unindent
+from .types import SuiteItem
 
 DOMAINS = ("code", "math", "translation", "summarization", "data-to-text", "chat")
 SALT = "general-set-v1"
@@ -41,11 +43,16 @@ CODE_INSTRUCTION = "Complete the following Python function. Return the whole fun
 
 def general_items(n: int = 8) -> list[tuple[str, SuiteItem]]:
     """(domain, item) for up to n items per domain, in a fixed order."""
-    django = _django_functions()
-    builders = {"code": lambda: _code(django), "math": _math, "translation": lambda: _translation(django),
-                "summarization": lambda: _summarization(django), "data-to-text": _data_to_text,
-                "chat": _chat}
-    return [(domain, item) for domain in DOMAINS for item in builders[domain]()[:n]]
+    return [(domain, item) for domain in DOMAINS for item in domain_items(domain)[:n]]
+
+
+def domain_items(domain: str) -> list[SuiteItem]:
+    """Every general item of one domain, in a fixed order (the first n are general_items')."""
+    builders = {"code": lambda: _code(_django_functions()), "math": _math,
+                "translation": lambda: _translation(_django_functions()),
+                "summarization": lambda: _summarization(_django_functions()),
+                "data-to-text": _data_to_text, "chat": _chat}
+    return builders[domain]()
 
 
 @functools.lru_cache(maxsize=1)
@@ -162,16 +169,3 @@ def _chat() -> list[SuiteItem]:
     Random(SALT).shuffle(pairs)
     return [SuiteItem(f"general/chat/{i}", form.format(topic), None, {"raw": form.format(topic)})
             for i, (form, topic) in enumerate(pairs)]
-
-
-def general_prompts(tokenizer, n: int, max_tokens: int) -> list[tuple[str, list[int]]]:
-    """(label, ids) for measure.py: each item chat-templated ("general:DOMAIN") and raw
-    ("raw:DOMAIN", the raw text tokenized without a template); long prompts keep their
-    last max_tokens tokens."""
-    from .prompts import prompt_ids
-
-    items = general_items(n)
-    chat = [(f"general:{domain}", prompt_ids(tokenizer, item, max_tokens)) for domain, item in items]
-    raw = [(f"raw:{domain}", tokenizer(item.meta["raw"], add_special_tokens=False)["input_ids"][-max_tokens:])
-           for domain, item in items]
-    return chat + raw
