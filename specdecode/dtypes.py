@@ -44,7 +44,8 @@ _BF16_FLAGS = ("amx_bf16", "avx512_bf16")
 @dataclass(frozen=True)
 class Decision:
     """What a model runs in and why: `source` is "asked" (fp32 / bf16 given), "measured"
-    (auto, measured now) or "cached" (auto, measured earlier on this machine)."""
+    (auto, measured now), "cached" (auto, measured earlier on this machine) or "fixed"
+    (the model's own meta decides: int8 weights load in fp32, models/quantize.py)."""
 
     dtype: str                      # torch name: float32 | bfloat16
     choice: str                     # what was asked: auto | fp32 | bf16

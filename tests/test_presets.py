@@ -38,3 +38,14 @@ def test_general_presets_are_their_base_setting_on_the_held_out_suites(name, bas
     by_name = {m.name: m for m in ref.methods}
     assert all(m == by_name[m.name] for m in cfg.methods)  # the same methods, nothing retuned
     assert {r["suite"] for r in cfg.ratios} <= {"all", *cfg.suites}
+
+
+def test_real_int8_is_the_real_setting_with_each_draft_in_both_loops():
+    cfg, ref = load_config("real-int8"), load_config("real")
+    keep = ("target", "draft", "dtype", "suites", "n_prompts", "temperatures", "max_new_tokens", "chat", "split")
+    assert all(getattr(cfg, k) == getattr(ref, k) for k in keep)
+    by_name = {m.name: m for m in ref.methods}
+    assert all(m == by_name[m.name] for m in cfg.methods if m.name in by_name)  # nothing retuned
+    q8 = {m.name: m for m in cfg.methods if m.name not in by_name}
+    assert set(q8) == {"qwen05q8-k4", "hf-assisted-q8-k4"}
+    assert {m.model_ids(cfg.draft)["draft"] for m in q8.values()} == {"zoo:qwen2.5-coder-0.5b-int8"}

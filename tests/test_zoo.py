@@ -366,6 +366,50 @@ def test_subset_head_draft_links_its_base_and_stays_exact(tiny_pair, tmp_path, m
     assert spec.output_ids == base
 
 
+def test_int8_draft_links_its_base_quantizes_on_load_and_stays_exact(tiny_pair, tmp_path):
+    """zoo:qwen2.5-coder-0.5b-int8's builder on a tiny base: files hard-linked, the meta asks
+    for int8; the loader gives int8 Linear layers in fp32 whatever --dtype says, the base is
+    untouched, and SD with it is token-identical to target-only at T = 0."""
+    import json
+
+    import torch
+
+    from specdecode import GenerationConfig, MethodConfig, SamplingConfig, generate
+    from specdecode.errors import SpecDecodeError
+    from specdecode.models import load_model
+    from specdecode.models.loading import DRAFT_META, model_identity
+    from specdecode.zoo import qwen_coder_0p5b_int8 as q8
+
+    target_dir, draft_dir = tiny_pair
+    out = tmp_path / "q8"
+    out.mkdir()
+    q8.build(out, {q8.BASE: draft_dir}, seed=0)
+    assert json.loads((out / DRAFT_META).read_text())["quantize"] == "int8"
+    assert (out / "model.safetensors").stat().st_ino == (draft_dir / "model.safetensors").stat().st_ino
+    base_meta = draft_dir / DRAFT_META
+    assert not base_meta.exists() or "quantize" not in base_meta.read_text()  # the base is untouched
+    draft = load_model(str(out), dtype="bf16", role="draft")
+    assert draft.dtype_decision.dtype == "float32" and draft.dtype_decision.source == "fixed"
+    dynamic = torch.ao.nn.quantized.dynamic.Linear
+    linears = [m for m in draft.model.modules() if isinstance(m, (torch.nn.Linear, dynamic))]
+    assert linears and all(isinstance(m, dynamic) for m in linears)
+    plain = load_model(str(draft_dir), role="draft")
+    assert model_identity("d", str(out), None) != model_identity("d", str(draft_dir), None)
+    ids = [1, 5, 9, 12, 3]
+    assert torch.allclose(draft.forward(ids).logits, plain.forward(ids).logits, atol=0.5)  # close, not equal
+    target = load_model(str(target_dir))
+    cfg, greedy = GenerationConfig(max_new_tokens=24, stop_at_eos=False), SamplingConfig(0.0)
+    base = generate(target, "def add", sampling=greedy, gen_cfg=cfg).output_ids
+    spec = generate(target, "def add", draft=draft, method=MethodConfig(proposer="draft", k=3),
+                    sampling=greedy, gen_cfg=cfg)
+    assert spec.output_ids == base
+    with pytest.raises(SpecDecodeError, match="CPU only"):
+        load_model(str(out), device="cuda")
+    (out / DRAFT_META).write_text(json.dumps({"quantize": "int4"}))
+    with pytest.raises(SpecDecodeError, match="known schemes are int8"):
+        load_model(str(out))
+
+
 def test_a_subset_larger_than_the_vocabulary_is_the_whole_vocabulary():
     from collections import Counter
 

@@ -26,9 +26,10 @@ from typing import Any, Callable
 
 from ..errors import SpecDecodeError
 from ..registry import MODEL_SCHEMES, Registry
+from .quantize import check_scheme, quantize
 from .wrapper import CausalLM
 
-DRAFT_META = "specdecode_draft.json"  # optional: {"kind"?, "vocab_subset": [ids], "copy_head": {n_min, n_max}}
+DRAFT_META = "specdecode_draft.json"  # optional: {"kind"?, "vocab_subset": [ids], "copy_head": {n_min, n_max}, "quantize"?: "int8"}
 FEATURE_META = "specdecode_feature_draft.json"  # hidden-state drafts (models/feature_draft.py)
 META_FILES = (FEATURE_META, DRAFT_META)  # the first one present is the directory's meta
 DEFAULT_KIND = "lm"
@@ -140,7 +141,7 @@ def load_model(spec: str, device: str = "cpu", dtype: str = "float32", role: str
     where = resolve_path(spec)
     meta = read_meta(where)
     kind = MODEL_KINDS.get(meta["kind"])
-    decision = dtypes.resolve(dtype, spec, device, role=role)
+    decision = _decision(dtype, spec, device, role, meta)
     model = kind.load(where, name=spec, identity=fingerprint(where), meta=meta, device=device,
                       dtype=decision.dtype)
     model.dtype_decision = decision
@@ -148,6 +149,17 @@ def load_model(spec: str, device: str = "cpu", dtype: str = "float32", role: str
         raise TypeError(f"the loader of model kind '{kind.name}' returned {type(model).__name__} "
                         f"whose .kind is {getattr(model, 'kind', None)!r}")
     return model
+
+
+def _decision(dtype: str, spec: str, device: str, role: str, meta: dict):
+    """The dtype policy's decision, unless the model's meta fixes it: int8 weights load in
+    fp32 whatever was asked (models/quantize.py)."""
+    from .. import dtypes
+
+    if meta.get("quantize"):
+        check_scheme(meta["quantize"], spec, device)
+        return dtypes.Decision("float32", dtypes.check_choice(dtype), "fixed")
+    return dtypes.resolve(dtype, spec, device, role=role)
 
 
 @register_model_kind("lm", proposer="draft", summary="a Hugging Face causal LM (optionally a vocabulary "
@@ -170,6 +182,8 @@ def load_causal_lm(where: Path | str, name: str, identity: str, meta: dict, devi
         ) from None
     model.to(device).eval()
     ids = meta.get("vocab_subset")
+    if meta.get("quantize"):
+        quantize(model, keep_head=bool(ids))  # a subset head reads its fp32 rows
     subset = torch.tensor(sorted(ids), dtype=torch.long) if ids else None
     lm = CausalLM(model, tokenizer, name=name, identity=identity, vocab_subset=subset)
     lm.copy_head = _copy_head(meta)

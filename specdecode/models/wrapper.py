@@ -92,7 +92,7 @@ class CausalLM:
         self.identity = identity  # short hash of the weights, for records
         self.device = next(model.parameters()).device
         self.vocab_subset = None if vocab_subset is None else vocab_subset.to(self.device)
-        self.vocab_size = model.get_output_embeddings().weight.shape[0]
+        self.vocab_size = model.get_output_embeddings().out_features  # head rows (an int8 head has no .weight tensor)
         self.max_length = int(getattr(model.config, "max_position_embeddings", 1 << 30))
         self.cached: list[int] = []
         self.cache = None

@@ -19,13 +19,12 @@ def load_suite(name_or_path: str, split: str = "test", n: int | None = None) -> 
         raise SpecDecodeError(f"n must be >= 1 (got {n}); leave it out for the whole split")
     if name_or_path in SUITES or not user_jsonl.looks_like_path(name_or_path):
         spec = SUITES.get(name_or_path)  # unknown names list the available suites
-        items = _built(spec.name)
-        forced = {it.id: "test" for it in items} if spec.held_out else {}
+        items, forced = _built(spec.name), {}
     else:
         path = Path(name_or_path)
         items, forced = user_jsonl.read_items(path)
         spec = _user_spec(path, user_jsonl.default_scorer(items))
-    chosen = tuple(it for it in items if _in_split(it, split, forced))
+    chosen = tuple(it for it in items if split == "all" or _split(it, spec, forced) == split)
     return Suite(spec.name, f"{spec.version}+{content_hash(items)}", spec.description,
                  spec.source, spec.licence, split, chosen[:n] if n else chosen, spec.scorer)
 
@@ -35,7 +34,7 @@ def list_suites() -> list[SuiteInfo]:
     out = []
     for name in SUITES.names():
         spec, items = SUITES.get(name), _built(name)
-        n_dev = 0 if spec.held_out else sum(split_of(it.id) == "dev" for it in items)
+        n_dev = sum(_split(it, spec) == "dev" for it in items)
         out.append(SuiteInfo(name, f"{spec.version}+{content_hash(items)}", spec.description,
                              spec.source, spec.licence, n_dev, len(items) - n_dev))
     return out
@@ -60,8 +59,12 @@ def _built(name: str) -> tuple[SuiteItem, ...]:
     return items
 
 
-def _in_split(item: SuiteItem, split: str, forced: dict[str, str]) -> bool:
-    return split == "all" or forced.get(item.id, split_of(item.id)) == split
+def _split(item: SuiteItem, spec: SuiteSpec, forced: dict[str, str] | None = None) -> str:
+    """The one rule for an item's split: every item of a held-out suite is a test item; a
+    user file may fix an item's split; otherwise the content hash of its id decides."""
+    if spec.held_out:
+        return "test"
+    return (forced or {}).get(item.id) or split_of(item.id)
 
 
 def _user_spec(path: Path, scorer: str) -> SuiteSpec:

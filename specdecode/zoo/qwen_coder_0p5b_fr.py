@@ -18,29 +18,25 @@ at 32,768 ids and 98.1% at 49,152, the misses mostly LaTeX tokens of math answer
 time. Whether the cheaper step outweighs the lost coverage end to end is what the `real`
 preset's `qwen05fr-k4` measures.
 
-The weights are the 0.5B's files, hard-linked (copied where links fail); only
-specdecode_draft.json is new. The zoo's weights hash covers weight files only, so the
+The weights are the 0.5B's files, hard-linked (copied where links fail; zoo/derive.py);
+only specdecode_draft.json is new. The zoo's weights hash covers weight files only, so the
 subset is not in a record's model identity: a different subset needs a new entry name
 (hence the size in the name), never a changed recipe under this one.
 """
 from __future__ import annotations
 
-import json
-import os
-import shutil
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..models.loading import DRAFT_META
 from ..training.vocab import most_frequent
 from . import qwen
+from .derive import link_base
 
 SOURCE = ("zoo:qwen2.5-coder-0.5b with a 49,152-token head subset counted on the drafts' "
           "training prompts and dev references")
 LICENCE = qwen.LICENCE
 BASE = "qwen2.5-coder-0.5b"
-BOOKKEEPING = {"zoo-manifest.json", ".zoo-verified.json"}  # the zoo's own files, never carried over
 
 
 @dataclass(frozen=True)
@@ -56,13 +52,8 @@ def build(out_dir: Path, deps: dict[str, Path], seed: int) -> None:
     from transformers import AutoTokenizer
 
     base = Path(deps[BASE])
-    for path in sorted(base.iterdir()):
-        if path.is_file() and path.name not in BOOKKEEPING:
-            _link_or_copy(path, Path(out_dir) / path.name)
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    subset = subset_ids(tokenizer, RECIPE.size)
-    meta = {"vocab_subset": subset, "recipe": asdict(RECIPE), "base": f"zoo:{BASE}"}
-    (Path(out_dir) / DRAFT_META).write_text(json.dumps(meta))
+    subset = subset_ids(AutoTokenizer.from_pretrained(base), RECIPE.size)
+    link_base(base, out_dir, {"vocab_subset": subset, "recipe": asdict(RECIPE), "base": f"zoo:{BASE}"})
 
 
 def subset_ids(tokenizer, size: int) -> list[int]:
@@ -81,9 +72,3 @@ def training_texts() -> list[str]:
     texts = [item.prompt for _, item in pool()]
     return texts + [it.reference for name in SUITES for it in load_suite(name, split="dev").items if it.reference]
 
-
-def _link_or_copy(src: Path, dst: Path) -> None:
-    try:
-        os.link(src, dst)
-    except OSError:  # another file system, or links not allowed
-        shutil.copy2(src, dst)

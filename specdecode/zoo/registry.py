@@ -63,6 +63,8 @@ _add(ZooEntry("qwen2.5-coder-1.5b-draft", "specdecode.zoo.qwen_coder_1p5b_draft"
               "2-layer draft distilled from zoo:qwen2.5-coder-1.5b, subset + copy head (trained cheap draft)"))
 _add(ZooEntry("qwen2.5-coder-0.5b-fr48k", "specdecode.zoo.qwen_coder_0p5b_fr", ("qwen2.5-coder-0.5b",),
               "the 0.5B draft with a 48k-token vocabulary-subset head (FR-Spec; no training)"))
+_add(ZooEntry("qwen2.5-coder-0.5b-int8", "specdecode.zoo.qwen_coder_0p5b_int8", ("qwen2.5-coder-0.5b",),
+              "the 0.5B draft with int8 Linear weights, quantized at load time (CPU; no training)"))
 
 
 def entry(name: str) -> ZooEntry:
