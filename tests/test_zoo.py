@@ -377,7 +377,7 @@ def test_int8_draft_links_its_base_quantizes_on_load_and_stays_exact(tiny_pair, 
     from specdecode import GenerationConfig, MethodConfig, SamplingConfig, generate
     from specdecode.errors import SpecDecodeError
     from specdecode.models import load_model
-    from specdecode.models.loading import DRAFT_META, model_identity
+    from specdecode.models.loading import DRAFT_META, dtype_decision, model_identity
     from specdecode.zoo import qwen_coder_0p5b_int8 as q8
 
     target_dir, draft_dir = tiny_pair
@@ -390,6 +390,7 @@ def test_int8_draft_links_its_base_quantizes_on_load_and_stays_exact(tiny_pair, 
     assert not base_meta.exists() or "quantize" not in base_meta.read_text()  # the base is untouched
     draft = load_model(str(out), dtype="bf16", role="draft")
     assert draft.dtype_decision.dtype == "float32" and draft.dtype_decision.source == "fixed"
+    assert dtype_decision("auto", str(out), role="draft").source == "fixed"  # what bench keys records by
     dynamic = torch.ao.nn.quantized.dynamic.Linear
     linears = [m for m in draft.model.modules() if isinstance(m, (torch.nn.Linear, dynamic))]
     assert linears and all(isinstance(m, dynamic) for m in linears)

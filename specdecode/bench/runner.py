@@ -43,10 +43,9 @@ def model_identities(cfg: BenchConfig) -> dict:
 def _identity(cfg: BenchConfig, model_id: str, path: str, decisions: dict, role: str) -> dict:
     """{name, hash} (+ dtype: bf16 when the policy picks it, so fp32 keys are unchanged);
     the dtype decision with its timings goes to `decisions` (the manifest)."""
-    from ..dtypes import resolve
-    from ..models.loading import model_identity
+    from ..models.loading import dtype_decision, model_identity
 
-    decision = resolve(cfg.dtype, path, role=role)
+    decision = dtype_decision(cfg.dtype, path, role=role)
     decisions[model_id] = decision.to_json()
     return model_identity(model_id, path, decision)
 

@@ -141,7 +141,7 @@ def load_model(spec: str, device: str = "cpu", dtype: str = "float32", role: str
     where = resolve_path(spec)
     meta = read_meta(where)
     kind = MODEL_KINDS.get(meta["kind"])
-    decision = _decision(dtype, spec, device, role, meta)
+    decision = dtype_decision(dtype, spec, device, role, meta)
     model = kind.load(where, name=spec, identity=fingerprint(where), meta=meta, device=device,
                       dtype=decision.dtype)
     model.dtype_decision = decision
@@ -151,11 +151,13 @@ def load_model(spec: str, device: str = "cpu", dtype: str = "float32", role: str
     return model
 
 
-def _decision(dtype: str, spec: str, device: str, role: str, meta: dict):
-    """The dtype policy's decision, unless the model's meta fixes it: int8 weights load in
-    fp32 whatever was asked (models/quantize.py)."""
+def dtype_decision(dtype: str, spec: str, device: str = "cpu", role: str = "target", meta: dict | None = None):
+    """What model `spec` runs in under `dtype` (dtypes.Decision): the dtype policy's
+    decision, unless the model's meta fixes it (int8 weights load in fp32 whatever was
+    asked, models/quantize.py). The one rule for loading and for record identities."""
     from .. import dtypes
 
+    meta = read_meta(resolve_path(spec)) if meta is None else meta
     if meta.get("quantize"):
         check_scheme(meta["quantize"], spec, device)
         return dtypes.Decision("float32", dtypes.check_choice(dtype), "fixed")
