@@ -69,10 +69,11 @@ def test_bench_config_validates_peers_through_the_registry():
 
 def test_generate_kwargs(pair):
     target, draft = pair
-    kw = make_peer("hf-assisted", 3, {"confidence_threshold": 0.0, "schedule": "constant"}).generate_kwargs(
-        target, {"draft": draft})
-    assert kw == {"assistant_model": draft.model, "num_assistant_tokens": 3,
-                  "num_assistant_tokens_schedule": "constant", "assistant_confidence_threshold": 0.0}
+    peer = make_peer("hf-assisted", 3, {"confidence_threshold": 0.0, "schedule": "constant"})
+    assert peer.generate_kwargs(target, {"draft": draft}) == {"assistant_model": draft.model}
+    assert peer.config_overrides(target, {"draft": draft}) == [(draft.model.generation_config, {
+        "num_assistant_tokens": 3, "num_assistant_tokens_schedule": "constant", "assistant_confidence_threshold": 0.0})]
+    assert make_peer("hf-assisted").config_overrides(target, {"draft": draft}) == [(draft.model.generation_config, {})]
     assert make_peer("hf-prompt-lookup").generate_kwargs(target, {}) == {"prompt_lookup_num_tokens": 10}
     with pytest.raises(SpecDecodeError, match="needs a draft model"):
         make_peer("hf-assisted").generate_kwargs(target, {})
@@ -123,3 +124,30 @@ def test_loop_run_has_no_deprecation_warnings(pair, proposer):
 def test_hf_assisted_params_class():
     assert dataclasses.is_dataclass(HFAssisted.Params)
     assert HFAssisted.Params.__dataclass_params__.frozen
+
+
+def _verify_rows(model) -> tuple[list[int], object]:
+    rows = []
+    hook = model.register_forward_pre_hook(lambda m, a, kw: rows.append(kw["input_ids"].shape[-1]), with_kwargs=True)
+    return rows, hook
+
+
+@pytest.mark.parametrize("name,k,params", [("hf-assisted", 2, {"confidence_threshold": 0.0, "schedule": "constant"}),
+                                           ("hf-assisted", 5, {"confidence_threshold": 0.0, "schedule": "constant"}),
+                                           ("hf-prompt-lookup", 2, {})])
+def test_peers_draft_the_k_they_are_given(pair, name, k, params):
+    """Every target call after the first verifies at most k drafted tokens + 1, and some
+    call verifies k (transformers reads the assistant's k from the assistant's own config:
+    passed as a generate() kwarg it was ignored and 20 tokens were drafted). The draft's
+    config is restored after the call."""
+    target, draft = pair
+    ids = target.tokenizer("w1 w2 w3 w1 w2 w3 w1 w2 w3 w1")["input_ids"]
+    before = draft.model.generation_config.to_dict()
+    rows, hook = _verify_rows(target.model)
+    try:
+        run_peer(name, k, params, target, {"draft": draft} if name == "hf-assisted" else {}, ids,
+                 SamplingConfig(), GenerationConfig(max_new_tokens=24, stop_at_eos=False), frozenset())
+    finally:
+        hook.remove()
+    assert rows[0] <= len(ids) + k and max(rows[1:]) == k + 1, rows  # call 1: prompt + first candidates
+    assert draft.model.generation_config.to_dict() == before

@@ -19,6 +19,7 @@ Constructors do no I/O; torch loads only when a peer runs.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping
 
@@ -53,6 +54,11 @@ class Peer:
         """The generate() keyword arguments of this peer (beyond prompt, budget and sampling)."""
         return {}
 
+    def config_overrides(self, target, models: Mapping[str, Any]) -> list[tuple[Any, dict]]:
+        """[(a model's GenerationConfig, {field: value})] set for the call and restored
+        after it: settings transformers reads from a model's own config, not from kwargs."""
+        return []
+
     def run(self, target, models: Mapping[str, Any], prompt_ids: list[int], sampling: SamplingConfig,
             gen_cfg: GenerationConfig, eos_ids: frozenset[int]) -> PeerResult:
         import torch
@@ -66,7 +72,7 @@ class Peer:
         clock = _FirstTokenClock()
         torch.manual_seed(gen_cfg.seed)
         t0 = time.perf_counter()
-        with torch.inference_mode():
+        with torch.inference_mode(), _overridden(self.config_overrides(target, models)):
             out = target.model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=gen_cfg.max_new_tokens,
                                         eos_token_id=eos, pad_token_id=(eos or [0])[0], streamer=clock,
                                         **sample_kw, **kw)
@@ -125,20 +131,25 @@ class HFAssisted(Peer):
                                       f"{', '.join(SCHEDULES)} (got {self.schedule!r})")
 
     def generate_kwargs(self, target, models):
+        return {"assistant_model": self._draft(models).model}
+
+    def config_overrides(self, target, models):
+        """transformers (5.x) reads k, the schedule and the confidence threshold from the
+        ASSISTANT's generation_config and ignores them as generate() kwargs (passed there,
+        generation ran with its defaults: 20 tokens, threshold 0.4); so they go there."""
+        given = {"num_assistant_tokens": self.k, "num_assistant_tokens_schedule": self.params.schedule,
+                 "assistant_confidence_threshold": self.params.confidence_threshold}
+        return [(self._draft(models).model.generation_config, {f: v for f, v in given.items() if v is not None})]
+
+    @staticmethod
+    def _draft(models):
         draft = models.get("draft")
         if draft is None:
             raise SpecDecodeError("peer hf-assisted needs a draft model; set draft: MODEL")
         if getattr(draft, "kind", "lm") != "lm":
             raise SpecDecodeError(f"peer hf-assisted needs a causal-LM draft; {draft.name} is a "
                                   f"{getattr(draft, 'kind', '?')} model (e.g. a hidden-state draft)")
-        kw = {"assistant_model": draft.model}
-        if self.k is not None:
-            kw["num_assistant_tokens"] = self.k
-        if self.params.schedule is not None:
-            kw["num_assistant_tokens_schedule"] = self.params.schedule
-        if self.params.confidence_threshold is not None:
-            kw["assistant_confidence_threshold"] = self.params.confidence_threshold
-        return kw
+        return draft
 
 
 @_peer("hf-prompt-lookup")
@@ -182,6 +193,21 @@ def run_peer(peer: str, k: int | None, params: dict, target, models, prompt_ids:
     if models is None or not isinstance(models, Mapping):
         models = {} if models is None else {"draft": models}
     return make_peer(peer, k, params).run(target, models, prompt_ids, sampling, gen_cfg, eos_ids)
+
+
+@contextmanager
+def _overridden(overrides: list[tuple[Any, dict]]):
+    """Set {field: value} on each config for the duration, then restore what was there."""
+    saved = [(cfg, {f: getattr(cfg, f, None) for f in fields}) for cfg, fields in overrides]
+    try:
+        for cfg, fields in overrides:
+            for f, v in fields.items():
+                setattr(cfg, f, v)
+        yield
+    finally:
+        for cfg, old in saved:
+            for f, v in old.items():
+                setattr(cfg, f, v)
 
 
 class _FirstTokenClock:
