@@ -134,8 +134,6 @@ def load_model(spec: str, device: str = "cpu", dtype: str = "float32", role: str
     model as `.dtype_decision`."""
     from transformers.utils import logging as hf_logging
 
-    from .. import dtypes
-
     hf_logging.disable_progress_bar()  # loading is quick; keep stderr for our own lines
     hf_logging.set_verbosity_error()
     where = resolve_path(spec)
