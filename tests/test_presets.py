@@ -46,6 +46,24 @@ def test_real_int8_is_the_real_setting_with_each_draft_in_both_loops():
     assert all(getattr(cfg, k) == getattr(ref, k) for k in keep)
     by_name = {m.name: m for m in ref.methods}
     assert all(m == by_name[m.name] for m in cfg.methods if m.name in by_name)  # nothing retuned
-    q8 = {m.name: m for m in cfg.methods if m.name not in by_name}
-    assert set(q8) == {"qwen05q8-k4", "hf-assisted-q8-k4"}
-    assert {m.model_ids(cfg.draft)["draft"] for m in q8.values()} == {"zoo:qwen2.5-coder-0.5b-int8"}
+    int8 = {m.name: m.model_ids(cfg.draft)["draft"] for m in cfg.methods if m.name in by_name and m.name != "target-only"}
+    bf16 = {m.name: m.model_ids(cfg.draft)["draft"] for m in cfg.methods if m.name not in by_name}
+    assert set(int8) == {"qwen05q8-k4", "hf-assisted-q8-k4"} and set(bf16) == {"qwen05-k4", "hf-assisted-k4"}
+    assert set(int8.values()) == {"zoo:qwen2.5-coder-0.5b-int8"} and set(bf16.values()) == {"zoo:qwen2.5-coder-0.5b"}
+
+
+def test_real_compares_ours_and_hf_assisted_with_the_same_draft_and_k():
+    cfg = load_config("real")
+    by_name = {m.name: m for m in cfg.methods}
+    for ratio in cfg.ratios:
+        num, den = by_name[ratio["num"]], by_name[ratio["den"]]
+        if den.peer == "hf-assisted":
+            assert num.model_ids(cfg.draft)["draft"] == den.model_ids(cfg.draft)["draft"] and num.loop.k == den.peer_k
+
+
+def test_real_0p5b_is_the_real_setting_with_the_bf16_0p5b_variants():
+    cfg, ref = load_config("real-0p5b"), load_config("real")
+    keep = ("target", "draft", "dtype", "suites", "n_prompts", "temperatures", "max_new_tokens", "chat", "split")
+    assert all(getattr(cfg, k) == getattr(ref, k) for k in keep)
+    drafts = {m.model_ids(cfg.draft).get("draft") for m in cfg.methods if m.name != "target-only"}
+    assert drafts == {"zoo:qwen2.5-coder-0.5b", "zoo:qwen2.5-coder-0.5b-fr48k"}  # nothing int8: any device

@@ -4,8 +4,8 @@ stay fp32 and are quantized per call). Embeddings and norms stay fp32.
 
 Why, for drafts: a CPU draft step is memory-bound, so it costs about the bytes of
 weights it reads. Measured on a 2-core AMD EPYC VM (2026-12-03, 200-token context, torch
-2.13, 2 threads): one Qwen2.5-Coder-0.5B step takes 184 ms in fp32, 98 ms in bf16 and
-39 ms with int8 Linear layers. A draft only proposes; verification against the target
+2.13, 2 threads, bench/draft_step.py): one Qwen2.5-Coder-0.5B step takes ~205 ms in fp32,
+100-135 ms in bf16 and 39-43 ms with int8 Linear layers. A draft only proposes; verification against the target
 keeps every exact method exact whatever the draft's weights are, so quantization can
 only move acceptance, which the benchmark measures. A target could be quantized the same
 way, but then it is another model: target-only must run the same files to compare.

@@ -15,7 +15,7 @@ ms with a 32k or 48k subset (-13%). Coverage of the 1.5B's own outputs (target-o
 splits of the committed `real` and `lossy-real` runs, never used for the choice): 96.8%
 at 32,768 ids and 98.1% at 49,152, the misses mostly LaTeX tokens of math answers
 ("\\[", "boxed") that the counted text lacks. 49,152 keeps more coverage at the same step
-time. Whether the cheaper step outweighs the lost coverage end to end is what the `real`
+time. Whether the cheaper step outweighs the lost coverage end to end is what the `real-0p5b`
 preset's `qwen05fr-k4` measures.
 
 The weights are the 0.5B's files, hard-linked (copied where links fail; zoo/derive.py);

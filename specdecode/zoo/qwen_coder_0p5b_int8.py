@@ -4,8 +4,8 @@
 Why: a draft step on a CPU costs about the bytes of weights it reads. The 0.5B reads
 1.26 GB per step in bf16, 0.40 of a 1.5B step, and that cost, not acceptance, is what
 holds speculative decoding with it near 1.4x on 2 cores. With int8 Linear layers (fp32
-embeddings, norms and activations) a step takes 39 ms against 98 ms in bf16 (2-core AMD
-EPYC, 2026-12-03; models/quantize.py). The upstream weights were themselves 5- and 8-bit
+embeddings, norms and activations) a step takes 39-43 ms against 100-135 ms in bf16
+(2-core AMD EPYC, 2026-12-03, bench/draft_step.py). The upstream weights were themselves 5- and 8-bit
 (the GGUF behind zoo:qwen2.5-coder-0.5b), so int8 loses little of the draft. Verification
 stays exact at any temperature: only acceptance can move, and the `real-int8` preset
 measures it beside the bf16 draft and HF assisted generation with either draft.

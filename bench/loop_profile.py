@@ -1,0 +1,98 @@
+"""Where the time of one speculative generation goes, in our loop and in HF assisted
+generation, with the same target, draft, k and prompt (T = 0), side by side.
+
+    .venv/bin/python bench/loop_profile.py [--target zoo:qwen2.5-coder-1.5b]
+        [--draft zoo:qwen2.5-coder-0.5b] [--k 4] [--tokens 96] [--reps 2] [--profile]
+
+For each repetition: wall seconds of both, our loop's split (draft stage, target calls,
+the rest = loop bookkeeping, from the cycle records) and whether the tokens are equal.
+--profile adds one cProfile pass of each (top functions by own time), which counts the
+model forwards and the time inside torch's Linear, the bulk of both.
+"""
+import argparse
+import cProfile
+import io
+import pstats
+import time
+
+import torch
+
+from specdecode.bench.peers import make_peer
+from specdecode.config import GenerationConfig, MethodConfig, SamplingConfig
+from specdecode.decoder import SpeculativeDecoder, encode_prompt, eos_ids
+from specdecode.models import load_model
+from specdecode.models.loading import dtype_decision
+
+PROMPT = ("Write a Python function `merge_intervals(intervals)` that merges overlapping intervals "
+          "and returns them sorted. Include a docstring.")
+
+
+def load(spec: str, role: str):
+    return load_model(spec, dtype=dtype_decision("auto", spec, role=role).dtype, role=role)
+
+
+def split(result) -> str:
+    """Our loop's decode time by stage, from its cycle records (seconds)."""
+    cycles = result.cycles
+    draft = sum(c.intervals[0].end - c.intervals[0].start for c in cycles)
+    target = sum(c.intervals[1].end - c.intervals[1].start for c in cycles)
+    total = sum(c.end - c.start for c in cycles)
+    calls = sum(c.draft_calls for c in cycles)
+    return (f"{len(cycles)} cycles, draft {draft:.2f} s ({calls} calls, {1000 * draft / max(calls, 1):.0f} ms each), "
+            f"target {target:.2f} s ({1000 * target / max(len(cycles), 1):.0f} ms per verify), "
+            f"rest {total - draft - target:.2f} s")
+
+
+def profile(label: str, fn, top: int) -> None:
+    prof = cProfile.Profile()
+    prof.enable()
+    fn()
+    prof.disable()
+    out = io.StringIO()
+    pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(top)
+    print(f"--- cProfile, {label} ---\n{out.getvalue()}", flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--target", default="zoo:qwen2.5-coder-1.5b")
+    ap.add_argument("--draft", default="zoo:qwen2.5-coder-0.5b")
+    ap.add_argument("--k", type=int, default=4)
+    ap.add_argument("--tokens", type=int, default=96)
+    ap.add_argument("--reps", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--profile", action="store_true")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    target, draft = load(args.target, "target"), load(args.draft, "draft")
+    models = {"draft": draft}
+    ids = encode_prompt(target, PROMPT, chat=True)
+    greedy, gen = SamplingConfig(), GenerationConfig(max_new_tokens=args.tokens)
+    ours = SpeculativeDecoder(target, MethodConfig(proposer="draft", k=args.k), greedy, models)
+    hf = make_peer("hf-assisted", args.k, {"confidence_threshold": 0.0, "schedule": "constant"})
+    eos = eos_ids(target)
+
+    def run_ours(cfg=gen):
+        return ours.generate(ids, cfg)
+
+    def run_hf(cfg=gen):
+        return hf.run(target, models, ids, greedy, cfg, eos)
+
+    run_ours(GenerationConfig(max_new_tokens=8))  # warm-up, both paths
+    run_hf(GenerationConfig(max_new_tokens=8))
+    print(f"{args.target} + {args.draft}, k = {args.k}, {args.tokens} tokens, {len(ids)}-token prompt")
+    for rep in range(args.reps):
+        t0 = time.perf_counter()
+        mine = run_ours()
+        t1 = time.perf_counter()
+        theirs = run_hf()
+        t2 = time.perf_counter()
+        print(f"rep {rep + 1}: ours {t1 - t0:.2f} s, HF assisted {t2 - t1:.2f} s, ratio {(t2 - t1) / (t1 - t0):.3f}; "
+              f"same tokens: {mine.output_ids == theirs.output_ids}\n  ours: {split(mine)}", flush=True)
+    if args.profile:
+        profile("ours", run_ours, 12)
+        profile("HF assisted", run_hf, 12)
+
+
+if __name__ == "__main__":
+    main()
