@@ -2,9 +2,9 @@
 generation, with the same target, draft, k and prompt (T = 0), side by side.
 
     .venv/bin/python bench/loop_profile.py [--target zoo:qwen2.5-coder-1.5b]
-        [--draft zoo:qwen2.5-coder-0.5b] [--k 4] [--tokens 96] [--reps 2] [--profile]
+        [--draft zoo:qwen2.5-coder-0.5b] [--k 4] [--tokens 96] [--reps 4] [--profile]
 
-For each repetition: wall seconds of both, our loop's split (draft stage, target calls,
+For each repetition (the order alternates): wall seconds of both, our loop's split (draft stage, target calls,
 the rest = loop bookkeeping, from the cycle records) and whether the tokens are equal.
 --profile adds one cProfile pass of each (top functions by own time), which counts the
 model forwards and the time inside torch's Linear, the bulk of both.
@@ -13,6 +13,7 @@ import argparse
 import cProfile
 import io
 import pstats
+import statistics
 import time
 
 import torch
@@ -59,7 +60,7 @@ def main() -> None:
     ap.add_argument("--draft", default="zoo:qwen2.5-coder-0.5b")
     ap.add_argument("--k", type=int, default=4)
     ap.add_argument("--tokens", type=int, default=96)
-    ap.add_argument("--reps", type=int, default=2)
+    ap.add_argument("--reps", type=int, default=4)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--profile", action="store_true")
     args = ap.parse_args()
@@ -81,17 +82,29 @@ def main() -> None:
     run_ours(GenerationConfig(max_new_tokens=8))  # warm-up, both paths
     run_hf(GenerationConfig(max_new_tokens=8))
     print(f"{args.target} + {args.draft}, k = {args.k}, {args.tokens} tokens, {len(ids)}-token prompt")
-    for rep in range(args.reps):
-        t0 = time.perf_counter()
-        mine = run_ours()
-        t1 = time.perf_counter()
-        theirs = run_hf()
-        t2 = time.perf_counter()
-        print(f"rep {rep + 1}: ours {t1 - t0:.2f} s, HF assisted {t2 - t1:.2f} s, ratio {(t2 - t1) / (t1 - t0):.3f}; "
-              f"same tokens: {mine.output_ids == theirs.output_ids}\n  ours: {split(mine)}", flush=True)
+    ratios = []
+    for rep in range(args.reps):  # the order alternates: a machine's drift favours neither
+        first_ours = rep % 2 == 0
+        if first_ours:
+            mine, t_ours = timed(run_ours)
+            theirs, t_hf = timed(run_hf)
+        else:
+            theirs, t_hf = timed(run_hf)
+            mine, t_ours = timed(run_ours)
+        ratios.append(t_hf / t_ours)
+        print(f"rep {rep + 1} ({'ours' if first_ours else 'HF'} first): ours {t_ours:.2f} s, HF assisted {t_hf:.2f} s, "
+              f"HF / ours {t_hf / t_ours:.3f}; same tokens: {mine.output_ids == theirs.output_ids}\n"
+              f"  ours: {split(mine)}", flush=True)
+    print(f"HF / ours, geometric mean over {len(ratios)} reps: {statistics.geometric_mean(ratios):.3f}")
     if args.profile:
         profile("ours", run_ours, 12)
         profile("HF assisted", run_hf, 12)
+
+
+def timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0
 
 
 if __name__ == "__main__":

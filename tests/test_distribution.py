@@ -18,6 +18,7 @@ from specdecode.sampling import warp
 from specdecode.types import Verdict
 from specdecode.verifiers import VERIFIERS
 from specdecode.verifiers.base import Verifier
+from specdecode.verifiers.multidraft import MultiDraftVerifier
 from tiny_models import copy_of, models_for, perturbed, tiny_lm, with_copy_head
 
 V, N_NEW, RUNS = 5, 4, 3000
@@ -68,7 +69,10 @@ def chi2_pvalue(counts, law):
 
 @pytest.fixture(scope="module")
 def target():
-    return tiny_lm(vocab=V, seed=3, layers=1, hidden=16, scale=2.0)
+    """Peaked enough (next-token law after PROMPT ~ 0.42 / 0.31 / 0.16 / 0.09 / 0.03) that a
+    wrong residual shows: at scale 2 (~0.23 / 0.22 / 0.20 / 0.19 / 0.16) a tree verifier
+    without the residual update passed the test (p = 0.98)."""
+    return tiny_lm(vocab=V, seed=3, layers=1, hidden=16, scale=15.0)
 
 
 CASES = {
@@ -135,6 +139,27 @@ def test_the_test_detects_a_biased_verifier(target):
     decoder.resolved = dataclasses.replace(decoder.resolved, verifier=AcceptEverything(NoParams(), sampling))
     p = chi2_pvalue(sample_counts(decoder), exact_joint(target, sampling))
     assert p < 1e-3  # the same threshold the exact methods must stay above
+
+
+class NoResidual(MultiDraftVerifier):
+    """Broken on purpose, the classic multi-draft slip: after a rejected child the next
+    child is tested against p again instead of the residual norm(max(0, p - q))."""
+
+    @staticmethod
+    def update(r, q):
+        return r
+
+
+@pytest.mark.parametrize("proposer", ["static", "dyntree"])
+def test_the_test_detects_a_tree_verifier_without_the_residual(target, proposer):
+    """The tree cases above pass on this target; a tree verifier that skips the residual
+    update must not (same target, same threshold), so they can fail."""
+    sampling = SamplingConfig(1.0)
+    method = MethodConfig(proposer=proposer, verifier="multidraft", k=3)
+    decoder = SpeculativeDecoder(target, method, sampling, models_for(proposer, target, sampling))
+    decoder.resolved = dataclasses.replace(decoder.resolved, verifier=NoResidual(NoParams(), sampling))
+    p = chi2_pvalue(sample_counts(decoder), exact_joint(target, sampling))
+    assert p < 1e-3
 
 
 def test_same_seed_same_tokens(target):
