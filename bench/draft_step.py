@@ -4,10 +4,11 @@ int8 Linear weights, side by side: the draft cost c that int8 weights cut.
     .venv/bin/python bench/draft_step.py [--model zoo:qwen2.5-coder-0.5b]
         [--int8 zoo:qwen2.5-coder-0.5b-int8] [--context 200]
 
-Prints the median milliseconds per step and the ratio to the first format listed. fp32 and bf16 load --model;
-int8 loads --int8, a draft directory holding the same weights whose specdecode_draft.json
-says {"quantize": "int8"} (models/quantize.py), exactly as a benchmark loads it. Formats run
-one after another, never at once, so they do not share memory bandwidth.
+Prints the median milliseconds per step and the ratio to the first format listed. fp32
+and bf16 load --model; int8 loads --int8, a draft directory holding the same weights whose
+specdecode_draft.json says {"quantize": "int8"} (models/quantize.py), exactly as a
+benchmark loads it. Formats run one after another, never at once, so they do not share
+memory bandwidth.
 """
 import argparse
 import gc
@@ -21,7 +22,7 @@ from specdecode.models import load_model
 
 def step_ms(model, context: list[int], reps: int) -> float:
     """Median wall time of one 1-token call after `context` (the cache is kept at context)."""
-    model.logits_for(context, 1)  # prefill; the cache now holds context[:-1] + context[-1]
+    model.logits_for(context, 1)  # prefill: the cache holds all of context; each rep re-feeds its last token
     times = []
     for _ in range(reps):
         model.rollback_to(len(context) - 1)
