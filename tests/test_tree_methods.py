@@ -122,11 +122,21 @@ def test_suffix_proposes_a_frequency_tree():
     ("static", {"paths": [[0], [0]]}, "listed twice"),
     ("static", {"paths": [[0], [-1]]}, "ranks >= 0"),
     ("static", {"paths": []}, "non-empty list of paths"),
+    ("treelite", {"top_k": 2, "branch_depth": 9, "max_depth": 9}, "more than 256 nodes a level"),
+    # found by hypothesis: the message once formatted 36 ** 2763, past Python's int-to-str limit
+    ("treelite", {"top_k": 36, "branch_depth": 2763}, "top_k = 36 over 8 branching levels"),
+    ("treelite", {"top_k": 3, "branch_depth": 10 ** 9, "max_depth": 10 ** 9}, "more than 256 nodes a level"),
 ])
 def test_bad_params_are_one_line_errors(name, params, match):
     with pytest.raises(SpecDecodeError, match=match) as err:
         resolve_method(MethodConfig(proposer=name, proposer_params=params), SamplingConfig(0.0))
     assert "\n" not in str(err.value)
+
+
+def test_treelite_at_256_leaves_is_allowed():
+    resolve_method(MethodConfig(proposer="treelite", proposer_params={"top_k": 2, "branch_depth": 8}), SamplingConfig(0.0))
+    resolve_method(MethodConfig(proposer="treelite", proposer_params={"top_k": 1, "branch_depth": 10 ** 9}),
+                   SamplingConfig(0.0))
 
 
 def test_depth_over_the_context_is_an_error(target, draft):

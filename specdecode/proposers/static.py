@@ -74,9 +74,10 @@ class TreeLiteParams:
                                   f"(got {self.top_k}, {self.branch_depth}, {self.max_depth})")
         if self.candidates:
             check_candidates(self)
-        elif self.top_k ** min(self.branch_depth, self.max_depth) > 256:
-            raise SpecDecodeError(f"treelite: top_k ** branch_depth = {self.top_k ** self.branch_depth} leaves "
-                                  "exceeds 256 nodes a level; lower top_k or branch_depth")
+        elif self.top_k ** min(self.branch_depth, self.max_depth, 9) > 256:  # 2 ** 9 > 256: deeper adds nothing
+            levels = min(self.branch_depth, self.max_depth)  # never formatted as top_k ** levels: it may be huge
+            raise SpecDecodeError(f"treelite: top_k = {self.top_k} over {levels} branching levels gives more than "
+                                  "256 nodes a level; lower top_k or branch_depth")
 
 
 def check_candidates(p: TreeLiteParams) -> None:
