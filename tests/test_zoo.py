@@ -195,6 +195,29 @@ def test_recipe_change_rebuilds_and_build_false_refuses(small_zoo, monkeypatch, 
     assert zoo.read_manifest("tiny")["recipe"]["steps"] == 9
 
 
+def test_an_added_recipe_field_is_hashed_only_once_set():
+    """recipes.added_field: a knob added to a recipe class keeps every cached build's hash
+    while it holds its default; set away from it, it changes the hash like any field."""
+    from specdecode.recipes import added_field, hashed_recipe
+    from specdecode.training.recipe import TeacherRecipe
+
+    @dataclasses.dataclass(frozen=True)
+    class Old:
+        steps: int = 3
+
+    @dataclasses.dataclass(frozen=True)
+    class New:
+        steps: int = 3
+        knob: float = added_field(0.0)
+
+    assert hashed_recipe(New()) == hashed_recipe(Old()) == {"steps": 3}
+    assert hashed_recipe(New(knob=0.5)) == {"steps": 3, "knob": 0.5}
+    assert hashed_recipe(New(steps=4)) == {"steps": 4}
+    base = hashed_recipe(TeacherRecipe())  # the fields added to the drafts' shared recipe
+    assert "raw_share" not in base and "writing_max_chars" not in base
+    assert hashed_recipe(dataclasses.replace(TeacherRecipe(), raw_share=0.25))["raw_share"] == 0.25
+
+
 def test_not_built_with_build_false_names_the_fix(small_zoo):
     with pytest.raises(SpecDecodeError, match="is not built; run `specdecode zoo build tiny`"):
         zoo.resolve("zoo:tiny", build=False)

@@ -16,7 +16,7 @@ from ..suites.general import general_items
 from . import features, lm_draft
 from .cost import cost_ratio
 from .optimise import build_threads
-from .prompts import SUITES, prompt_ids, suite_prompts
+from .prompts import SUITES, prompt_ids, raw_ids, suite_prompts
 from .recipe import TeacherRecipe
 from .teacher import teacher_data
 
@@ -93,6 +93,5 @@ def general_prompts(tokenizer, n: int, max_tokens: int) -> list[tuple[str, list[
     last max_tokens tokens."""
     items = general_items(n)
     chat = [(f"general:{domain}", prompt_ids(tokenizer, item, max_tokens)) for domain, item in items]
-    raw = [(f"raw:{domain}", tokenizer(item.meta["raw"], add_special_tokens=False)["input_ids"][-max_tokens:])
-           for domain, item in items]
+    raw = [(f"raw:{domain}", raw_ids(tokenizer, item, max_tokens)) for domain, item in items]
     return chat + raw

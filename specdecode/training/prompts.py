@@ -50,6 +50,7 @@ class PoolConfig:
     extra_summarization: int = 100
     extra_chat: int = 160
     extra_writing: int = 0             # WritingBench requests, domain "chat"
+    writing_max_chars: int = 1500      # ... of at most this many characters (WRITING_MAX_CHARS)
     math_seed: int = 7919              # the math suite uses seed 42
     code_salt: str = "draft-extra-code-v1"
 
@@ -120,7 +121,7 @@ def _extra_code(cfg: PoolConfig) -> list[SuiteItem]:
         if len(code) > 1200 or node.end_lineno - node.lineno > 60:
             continue
         prompt = f"{CodeConfig().instruction}\n\n```python\n{code}\n```"
-        items.append(SuiteItem(f"code-extra/{key}", prompt, None, {}))
+        items.append(SuiteItem(f"code-extra/{key}", prompt, None, {"raw": code + "\n"}))
     items.sort(key=lambda it: unit_hash(it.id, cfg.code_salt))
     return items[: cfg.extra_code]
 
@@ -155,12 +156,12 @@ def _extra_chat(cfg: PoolConfig) -> list[SuiteItem]:
 
 WRITINGBENCH = ("inspect_evals", "inspect-evals", "0.26.0")  # module, dist, pin (MIT)
 WRITING_FILE = "writingbench/benchmark_all.jsonl"
-WRITING_MAX_CHARS = 1500  # most requests carry pages of material: a long prefill is compute-bound
+WRITING_MAX_CHARS = 1500  # default cap; most requests carry pages of material (a compute-bound prefill)
 
 
 def _extra_writing(cfg: PoolConfig) -> list[SuiteItem]:
     """WritingBench's English requests (>= 95% ASCII; the set is half Chinese) of at most
-    WRITING_MAX_CHARS characters, in hash order: the first cfg.extra_writing."""
+    cfg.writing_max_chars characters, in hash order: the first cfg.extra_writing."""
     if cfg.extra_writing <= 0:
         return []
     import json
@@ -173,21 +174,33 @@ def _extra_writing(cfg: PoolConfig) -> list[SuiteItem]:
     for line in path.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         text = row["query"].strip()
-        if len(text) <= WRITING_MAX_CHARS and sum(c.isascii() for c in text) >= 0.95 * len(text):
+        if len(text) <= cfg.writing_max_chars and sum(c.isascii() for c in text) >= 0.95 * len(text):
             items.append(SuiteItem(f"chat-writingbench/{row['index']}", text, None, {"source": "WritingBench"}))
     items.sort(key=lambda it: unit_hash(it.id, cfg.code_salt))
     return items[: cfg.extra_writing]
 
 
+RAW_SALT = "draft-raw-v1"
+
+
 def encoded(tokenizer, recipe) -> list[tuple[str, list[int]]]:
-    """(domain, chat-rendered ids) of the pool for a draft recipe: at most
-    recipe.prompts_per_suite dev items per suite plus recipe.extra_* extras; prompts
-    longer than recipe.max_prompt_tokens keep their last tokens."""
+    """(domain, ids) of the pool for a draft recipe: at most recipe.prompts_per_suite dev
+    items per suite plus recipe.extra_* extras, chat-rendered, except that the items whose
+    id hashes below recipe.raw_share are fed raw (plain completion: meta["raw"] where the
+    item has one, else its prompt; no template); prompts longer than
+    recipe.max_prompt_tokens keep their last tokens."""
+    from ..suites.splits import unit_hash
+
     cfg = PoolConfig(extra_code=recipe.extra_code, extra_math=recipe.extra_math,
                      extra_summarization=recipe.extra_summarization, extra_chat=recipe.extra_chat,
-                     extra_writing=recipe.extra_writing)
-    return [(domain, prompt_ids(tokenizer, item, recipe.max_prompt_tokens))
-            for domain, item in pool(cfg, recipe.suites, recipe.prompts_per_suite)]
+                     extra_writing=recipe.extra_writing, writing_max_chars=recipe.writing_max_chars)
+    out = []
+    for domain, item in pool(cfg, recipe.suites, recipe.prompts_per_suite):
+        raw = unit_hash(item.id, RAW_SALT) < recipe.raw_share
+        ids = raw_ids(tokenizer, item, recipe.max_prompt_tokens) if raw else \
+            prompt_ids(tokenizer, item, recipe.max_prompt_tokens)
+        out.append((domain, ids))
+    return out
 
 
 def suite_prompts(tokenizer, suites: tuple[str, ...], split: str, n: int | None,
@@ -206,3 +219,11 @@ def prompt_ids(tokenizer, item: SuiteItem, max_tokens: int) -> list[int]:
 
     ids = tokenizer(render_prompt(item, tokenizer), add_special_tokens=False)["input_ids"]
     return ids[-max_tokens:]
+
+
+def raw_ids(tokenizer, item: SuiteItem, max_tokens: int) -> list[int]:
+    """The item as plain text to continue, without a chat template: meta["raw"] where the
+    item carries one (a code extra: the bare signature and docstring), else its prompt;
+    a longer one keeps its last max_tokens tokens."""
+    text = item.meta.get("raw", item.prompt)
+    return tokenizer(text, add_special_tokens=False)["input_ids"][-max_tokens:]

@@ -2,11 +2,13 @@
 (zoo:smollm2-135m-draft and zoo:smollm2-135m-eagle): the teacher data, the vocabulary
 subset and the optimiser. A draft's recipe subclasses it and adds its shape; the zoo cache
 hashes asdict() of the whole (field values only: moving or renaming the class keeps the
-hash, adding or changing a field does not)."""
+hash, changing a field does not; a field added with added_field changes it only when set
+away from its default, so cached drafts survive a new knob)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..recipes import added_field
 from .prompts import SUITES
 
 
@@ -20,6 +22,8 @@ class TeacherRecipe:
     extra_summarization: int = 100
     extra_chat: int = 160
     extra_writing: int = 0        # WritingBench requests (prompts.py), domain chat
+    writing_max_chars: int = added_field(1500)  # ... of at most this many characters
+    raw_share: float = added_field(0.0)  # share of prompts fed raw, without the chat template
     max_prompt_tokens: int = 512  # longer prompts keep their last tokens
     new_tokens: int = 128
     gen_batch: int = 32

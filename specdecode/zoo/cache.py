@@ -7,7 +7,8 @@ Layout under the cache root ($SPECDECODE_CACHE, else the user cache dir + /specd
 
 The recipe hash is sha256 of canonical JSON {recipe: asdict(RECIPE), seed, builder module,
 deps: {dep name: dep weights hash}}; a draft is rebuilt when the target it was distilled
-from changes.
+from changes. Recipe fields declared with recipes.added_field are hashed only once set
+away from their defaults, so a new knob does not rebuild every cached model.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from types import ModuleType
 from typing import Any, Iterator
 
 from ..errors import SpecDecodeError
+from ..recipes import hashed_recipe
 from . import integrity as ig
 from . import registry
 
@@ -60,7 +62,7 @@ def read_manifest(name: str) -> dict[str, Any] | None:
 
 def recipe_hash(builder: ModuleType, seed: int, dep_hashes: dict[str, str]) -> str:
     payload = {
-        "recipe": dataclasses.asdict(builder.RECIPE),
+        "recipe": hashed_recipe(builder.RECIPE),
         "seed": seed,
         "builder": builder.__name__,
         "deps": dep_hashes,
