@@ -4,7 +4,7 @@ greedy outputs (issue 11's "trained cheap draft"), with the SmolLM2 draft's reci
 sized for a build of about 30 minutes on 2 cores. First build (2026-12-02): 23.8 min, peak
 RSS 13.6 GB; c = 0.085; greedy acceptance 0.96 on code (the copy head: the LM alone 0.14),
 0.36 math, 0.20 chat; 1.13x target-only over all suites in a 6-prompt smoke run.
-Second build (this recipe, 2026-12-02): 44.5 min (data 22.9, training 21.5; over the
+Second build (the second recipe, 2026-12-02): 44.5 min (data 22.9, training 21.5; over the
 30-minute goal); c = 0.085; acceptance 0.965 code (LM alone 0.43), 0.72 math, 0.31 chat;
 1.64x target-only over all suites, 2.73x on code, in the `real` setting (n = 24; README).
 
@@ -26,12 +26,15 @@ sequences to 0.42 and held-out 0.23; 1e-3 0.78 / 0.33; 5e-4 0.78 / 0.35; 2.5e-4
 data: 60 WritingBench requests (prompts.py) and 20 more templated ones.
 Third recipe (2026-12-03, this RECIPE): the second build missed the 30-minute goal and
 the general set's raw-prompt bound (gap +0.145; its training data was all chat-templated).
-Both phases are compute-bound on 2 cores (probe on the AMD EPYC VM, bf16: prefill ~90
-positions/s, batched decode 66 tokens/s at batch 32, 74 at 64; a bare bf16 matmul ~350
-GFLOP/s), so the build's time is its positions times its epochs: ~73k positions instead of
-88k (WritingBench requests of at most 800 characters, 70 code extras instead of 100), 3
-epochs instead of 4, and a quarter of the prompts fed raw (no chat template; a code extra
-as its bare signature + docstring) for plain completion.
+Both phases are compute-bound on 2 cores (bench/teacher_throughput.py on the AMD EPYC VM,
+bf16: prefill ~80-90 positions/s, batched decode 66 tokens/s at batch 32, 74 at 64; a bare
+bf16 matmul ~350 GFLOP/s), so the build's time is its positions times its epochs: 74,231
+positions instead of 87,702 (WritingBench requests of at most 800 characters, 70 code
+extras instead of 100), 3 epochs instead of 4, and a quarter of the prompts fed raw (no
+chat template; a code extra as its bare signature + docstring) for plain completion.
+Built alone: 32.5 min (data 19.4, training 13.0; peak RSS 11.3 GB), still over 30;
+c = 0.083; acceptance 0.965 code, 0.695 math, 0.29 chat (reports/measure/qwen-1.5b-draft.txt);
+general-set gaps +0.098 chat-templated, +0.075 raw (second build +0.101, +0.145).
 Goals (issue 11): c <= 0.12, greedy acceptance >= 0.7 on code (`specdecode zoo measure
 --target zoo:qwen2.5-coder-1.5b --draft zoo:qwen2.5-coder-1.5b-draft`).
 """
