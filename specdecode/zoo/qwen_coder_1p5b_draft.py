@@ -27,8 +27,8 @@ data: 60 WritingBench requests (prompts.py) and 20 more templated ones.
 Third recipe (2026-12-03, this RECIPE): the second build missed the 30-minute goal and
 the general set's raw-prompt bound (gap +0.145; its training data was all chat-templated).
 Both phases are compute-bound on 2 cores (bench/teacher_throughput.py on the AMD EPYC VM,
-bf16: prefill ~80-90 positions/s, batched decode 66 tokens/s at batch 32, 74 at 64; a bare
-bf16 matmul ~350 GFLOP/s), so the build's time is its positions times its epochs: 74,231
+bf16: prefill 84 positions/s and decode 72 tokens/s at batch 32, 52 / 52 at batch 64; a
+bare bf16 matmul 270-410 GFLOP/s), so the build's time is its positions times its epochs: 74,231
 positions instead of 87,702 (WritingBench requests of at most 800 characters, 70 code
 extras instead of 100), 3 epochs instead of 4, and a quarter of the prompts fed raw (no
 chat template; a code extra as its bare signature + docstring) for plain completion.
