@@ -18,27 +18,19 @@ import argparse
 import statistics
 from collections import defaultdict
 
-import numpy as np
-
-from specdecode.lookup import lookup
+from specdecode.lookup import longest_match
 from specdecode.records import read_records
-from specdecode.suites import load_suite, render_prompt
+from specdecode.suites import load_suite
+from specdecode.training.prompts import prompt_ids as chat_prompt_ids
 
-
-def match_length(ctx: list[int], n_min: int, n_max: int, k: int) -> tuple[int, list[int]]:
-    arr = np.asarray(ctx, dtype=np.int64)
-    for n in range(n_max, n_min - 1, -1):
-        found = lookup(arr, n, k)
-        if found:
-            return n, found
-    return 0, []
+WHOLE = 10**9  # keep the whole prompt: the runner does not truncate
 
 
 def prompt_ids(tokenizer, suite: str, prompt_id: str, cache: dict) -> list[int]:
+    """The chat-rendered test prompt the runner fed (suites loaded once, into cache)."""
     if suite not in cache:
         cache[suite] = {it.id: it for it in load_suite(suite, split="test").items}
-    text = render_prompt(cache[suite][prompt_id], tokenizer)
-    return tokenizer(text, add_special_tokens=False)["input_ids"]
+    return chat_prompt_ids(tokenizer, cache[suite][prompt_id], WHOLE)
 
 
 def replay(rec, tokenizer, items: dict) -> list[dict]:
@@ -49,7 +41,7 @@ def replay(rec, tokenizer, items: dict) -> list[dict]:
     assert len(prompt) == rec["prompt_tokens"], (rec["prompt_id"], len(prompt), rec["prompt_tokens"])
     out, rows = rec["output_ids"], []
     for cyc in rec["trace"]:
-        n, found = match_length(prompt + out[: cyc["token_index"]], n_min, n_max, cyc["k"])
+        n, found = longest_match(prompt + out[: cyc["token_index"]], n_min, n_max, cyc["k"])
         assert len(found) == cyc["drafted"], (rec["prompt_id"], cyc["token_index"], len(found), cyc["drafted"])
         shown = min(cyc["accepted"], len(cyc["tokens"]))  # tokens end at an eos
         assert found[:shown] == cyc["tokens"][:shown], (rec["prompt_id"], cyc["token_index"])
@@ -71,7 +63,7 @@ def main() -> None:
     tokenizer = AutoTokenizer.from_pretrained(local_path(args.tokenizer, build=False))
     recs = [r for r in read_records(args.records).records if r["method"] == args.method and r["status"] == "ok"]
     by_n = defaultdict(lambda: defaultdict(list))  # suite -> n -> [(drafted, accepted)]
-    saved = defaultdict(lambda: defaultdict(float))  # suite -> n_min -> estimated seconds
+    estimated = defaultdict(lambda: defaultdict(float))  # suite -> n_min -> estimated seconds
     actual = defaultdict(float)
     items: dict = {}
     for rec in recs:
@@ -81,7 +73,7 @@ def main() -> None:
         for r in rows:
             by_n[rec["suite"]][r["n"]].append((r["drafted"], r["accepted"]))
         for m in (2, 3):
-            saved[rec["suite"]][m] += sum(r["seconds"] for r in rows if r["n"] >= m or r["n"] == 0) + \
+            estimated[rec["suite"]][m] += sum(r["seconds"] for r in rows if r["n"] >= m or r["n"] == 0) + \
                 sum((r["accepted"] + 1) * plain for r in rows if 0 < r["n"] < m)
     print(f"# {args.records}, method {args.method}: {len(recs)} records")
     print(f"{'suite':<15}{'match n':>8}{'cycles':>8}{'drafted':>9}{'accepted':>9}{'acc/drafted':>12}")
@@ -93,7 +85,7 @@ def main() -> None:
     print("\nestimated decode time with a longer minimum match, relative to the run's (< 1: faster)")
     print(f"{'suite':<15}{'n_min 2':>9}{'n_min 3':>9}")
     for suite in sorted(actual):
-        print(f"{suite:<15}{saved[suite][2] / actual[suite]:>9.3f}{saved[suite][3] / actual[suite]:>9.3f}")
+        print(f"{suite:<15}{estimated[suite][2] / actual[suite]:>9.3f}{estimated[suite][3] / actual[suite]:>9.3f}")
 
 
 if __name__ == "__main__":

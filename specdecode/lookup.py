@@ -18,14 +18,19 @@ def lookup(ctx: np.ndarray, n: int, k: int) -> list[int]:
     return ctx[start : start + k].tolist()
 
 
-def longest_lookup(seq: list[int], n_min: int, n_max: int, k: int) -> list[int]:
-    """lookup() for the longest n in n_max..n_min that matches; [] when none does."""
+def longest_match(seq: list[int], n_min: int, n_max: int, k: int) -> tuple[int, list[int]]:
+    """(n, lookup()) for the longest n in n_max..n_min that matches; (0, []) when none does."""
     arr = np.asarray(seq, dtype=np.int64)
     for n in range(n_max, n_min - 1, -1):
         found = lookup(arr, n, k)
         if found:
-            return found
-    return []
+            return n, found
+    return 0, []
+
+
+def longest_lookup(seq: list[int], n_min: int, n_max: int, k: int) -> list[int]:
+    """lookup() for the longest n in n_max..n_min that matches; [] when none does."""
+    return longest_match(seq, n_min, n_max, k)[1]
 
 
 def copy_token(seq: list[int], n_min: int, n_max: int) -> int | None:

@@ -43,6 +43,9 @@ CHAT_SUBJECTS = ("autumn in the mountains", "learning to cook", "a city at night
                  "a lighthouse keeper", "recycling", "a birthday surprise")
 
 
+WRITING_MAX_CHARS = 1500  # default cap; most requests carry pages of material (a compute-bound prefill)
+
+
 @dataclass(frozen=True)
 class PoolConfig:
     extra_code: int = 300
@@ -50,7 +53,7 @@ class PoolConfig:
     extra_summarization: int = 100
     extra_chat: int = 160
     extra_writing: int = 0             # WritingBench requests, domain "chat"
-    writing_max_chars: int = 1500      # ... of at most this many characters (WRITING_MAX_CHARS)
+    writing_max_chars: int = WRITING_MAX_CHARS  # ... of at most this many characters
     math_seed: int = 7919              # the math suite uses seed 42
     code_salt: str = "draft-extra-code-v1"
 
@@ -156,7 +159,6 @@ def _extra_chat(cfg: PoolConfig) -> list[SuiteItem]:
 
 WRITINGBENCH = ("inspect_evals", "inspect-evals", "0.26.0")  # module, dist, pin (MIT)
 WRITING_FILE = "writingbench/benchmark_all.jsonl"
-WRITING_MAX_CHARS = 1500  # default cap; most requests carry pages of material (a compute-bound prefill)
 
 
 def _extra_writing(cfg: PoolConfig) -> list[SuiteItem]:

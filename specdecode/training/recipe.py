@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..recipes import added_field
-from .prompts import SUITES
+from .prompts import SUITES, WRITING_MAX_CHARS
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class TeacherRecipe:
     extra_summarization: int = 100
     extra_chat: int = 160
     extra_writing: int = 0        # WritingBench requests (prompts.py), domain chat
-    writing_max_chars: int = added_field(1500)  # ... of at most this many characters
+    writing_max_chars: int = added_field(WRITING_MAX_CHARS)  # ... of at most this many characters
     raw_share: float = added_field(0.0)  # share of prompts fed raw, without the chat template
     max_prompt_tokens: int = 512  # longer prompts keep their last tokens
     new_tokens: int = 128
