@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 import torch
 
+from specdecode.dtypes import native_bf16
 from specdecode.errors import SpecDecodeError
 from specdecode.models.loading import DRAFT_META
 from specdecode.training import lm_draft
 from specdecode.training.losses import topk_distill_loss
 from specdecode.training.measure import measure
+from specdecode.training.optimise import build_precision
 from specdecode.training.prompts import SUITES
 from specdecode.training.teacher import teacher_data
 from specdecode.training.vocab import choose_subset
@@ -156,6 +158,21 @@ def test_make_draft_keeps_the_targets_architecture():
     assert all(torch.equal(want[k], got[k]) for k in want)
 
 
+@pytest.mark.parametrize("native", [True, False, None])
+def test_build_precision_drops_bf16_only_where_the_cpu_lacks_it(native, monkeypatch, capsys):
+    monkeypatch.setattr("specdecode.dtypes.native_bf16", lambda: native)
+    ran = build_precision(TINY)
+    assert TINY.teacher_dtype == "bfloat16" and TINY.bf16  # the recipe as written asks for bf16
+    if native is False:
+        assert (ran.teacher_dtype, ran.bf16) == ("float32", False)
+        assert dataclasses.replace(ran, teacher_dtype=TINY.teacher_dtype, bf16=TINY.bf16) == TINY
+        assert "no native bf16" in capsys.readouterr().err
+    else:  # native, or unknown (not Linux): the recipe as written
+        assert ran is TINY and capsys.readouterr().err == ""
+    fp32 = dataclasses.replace(TINY, teacher_dtype="float32", bf16=False)
+    assert build_precision(fp32) is fp32  # nothing to drop, no notice
+
+
 def test_make_draft_rejects_mismatched_init_layers():
     with pytest.raises(SpecDecodeError, match="init_layers"):
         lm_draft.make_draft(_tiny_target(), dataclasses.replace(TINY, n_layers=2, init_layers=(0,)))
@@ -171,6 +188,9 @@ def test_build_and_measure_end_to_end_on_a_tiny_target(smollm2_dir, tmp_path):
     sd.build(draft_dir, {"smollm2-135m": target_dir}, seed=0, recipe=TINY)
     meta = json.loads((draft_dir / DRAFT_META).read_text())
     assert len(meta["vocab_subset"]) == TINY.vocab_subset_size and meta["dev_prompts"] == 6
+    ran = {"teacher_dtype": meta["recipe"]["teacher_dtype"], "bf16": meta["recipe"]["bf16"]}
+    assert ran == ({"teacher_dtype": "float32", "bf16": False} if native_bf16() is False
+                   else {"teacher_dtype": TINY.teacher_dtype, "bf16": TINY.bf16})  # build_precision
     draft = AutoModelForCausalLM.from_pretrained(draft_dir)
     assert draft.config.num_hidden_layers == 1 and not draft.config.tie_word_embeddings
     assert AutoTokenizer.from_pretrained(draft_dir).chat_template

@@ -96,3 +96,26 @@ def build_threads(threads: int = 1):
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def build_precision(recipe, native: bool | None = None):
+    """The recipe a build runs with. Draft recipes ask for a bf16 teacher (teacher_dtype)
+    and bf16 autocast while training (bf16): both ~2.5x faster than fp32 on a CPU with
+    native bf16 matmul (AMX / avx512_bf16). A CPU known to lack it emulates bf16 and is
+    slower in it (bench/teacher_throughput.py --dtypes bf16 fp32; README, "Builds on a
+    CPU without native bf16"), so there both run in fp32, with a one-line notice.
+    native: dtypes.native_bf16() unless given (None = unknown: the recipe as written).
+    The zoo cache keys the recipe as written (one entry on every machine); the model's
+    meta records the recipe that ran."""
+    import dataclasses
+    import sys
+
+    from ..dtypes import native_bf16
+
+    native = native_bf16() if native is None else native
+    wants_bf16 = recipe.teacher_dtype == "bfloat16" or recipe.bf16
+    if native is not False or not wants_bf16:
+        return recipe
+    print("build: this CPU has no native bf16 matmul (no amx_bf16 / avx512_bf16 flag), where "
+          "bf16 is slower than fp32: the teacher and training run in fp32", file=sys.stderr)
+    return dataclasses.replace(recipe, teacher_dtype="float32", bf16=False)

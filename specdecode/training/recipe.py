@@ -28,12 +28,14 @@ class TeacherRecipe:
     new_tokens: int = 128
     gen_batch: int = 32
     teacher_topk: int = 16
-    teacher_dtype: str = "bfloat16"  # data generation only: ~2.5x faster than fp32 on CPU
+    teacher_dtype: str = "bfloat16"  # data generation only: ~2.5x faster than fp32 on CPU (*)
     batch_tokens: int = 1024  # padded tokens per optimiser step
     max_seq_tokens: int = 640  # training windows end at the sequence end
     lr: float = 3e-3
     warmup_steps: int = 20
     prompt_weight: float = 0.3  # loss weight of prompt positions (continuation: 1)
     hard_weight: float = 0.5  # share of hard CE on the argmax in the loss
-    bf16: bool = True  # autocast matmuls to bf16 while training (2x faster on AVX512-BF16)
+    bf16: bool = True  # autocast matmuls to bf16 while training (2x faster on AVX512-BF16) (*)
+    # (*) where the CPU has native bf16 matmul; elsewhere a build runs both in fp32
+    # (training/optimise.build_precision)
     threads: int = 2

@@ -19,9 +19,11 @@ time. Whether the cheaper step outweighs the lost coverage end to end is what th
 preset's `qwen05fr-k4` measures.
 
 The weights are the 0.5B's files, hard-linked (copied where links fail; zoo/derive.py);
-only specdecode_draft.json is new. The zoo's weights hash covers weight files only, so the
-subset is not in a record's model identity: a different subset needs a new entry name
-(hence the size in the name), never a changed recipe under this one.
+only specdecode_draft.json is new. A record's model identity (models/loading.fingerprint)
+hashes that file with the config, so runs with different subsets never share a key; the
+zoo manifest's weights hash covers weight files only and is the base's. A different
+subset still wants a new entry name (hence the size in the name): the zoo rebuilds on a
+changed recipe, not on changed counting code.
 """
 from __future__ import annotations
 

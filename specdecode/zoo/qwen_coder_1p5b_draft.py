@@ -45,14 +45,16 @@ from pathlib import Path
 from .smollm2_draft import DraftRecipe
 from .smollm2_draft import build as build_distilled
 
-SOURCE = "distilled locally from zoo:qwen2.5-coder-1.5b on its own greedy outputs (dev splits + extras, no test prompt)"
+SOURCE = ("distilled locally from zoo:qwen2.5-coder-1.5b on its own greedy outputs "
+          "(dev splits + extras, no test prompt)")
 LICENCE = "Apache-2.0 (derived from Qwen2.5-Coder-1.5B-Instruct)"
 TARGET = "qwen2.5-coder-1.5b"
 
 RECIPE = DraftRecipe(
     n_layers=2, init_layers=(0, 1), vocab_subset_size=16384,
     prompts_per_suite=40, extra_code=70, extra_math=40, extra_summarization=0, extra_chat=40,
-    extra_writing=60, writing_max_chars=800, raw_share=0.25, new_tokens=96, gen_batch=32, epochs=3, lr=5e-4,
+    extra_writing=60, writing_max_chars=800, raw_share=0.25,
+    new_tokens=96, gen_batch=32, epochs=3, lr=5e-4,
 )
 
 

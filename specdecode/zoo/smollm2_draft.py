@@ -43,7 +43,7 @@ import torch
 
 from ..models.loading import DRAFT_META
 from ..training import lm_draft
-from ..training.optimise import build_threads
+from ..training.optimise import build_precision, build_threads
 from ..training.recipe import TeacherRecipe
 from ..training.teacher import data_summary, dev_data, load_teacher
 from ..training.vocab import choose_subset
@@ -74,7 +74,7 @@ def build(out_dir: Path, deps: dict[str, Path], seed: int, recipe: DraftRecipe |
     """Distil the draft from deps[target] and write an HF model directory plus DRAFT_META
     (vocab subset, copy head, recipe, build timings) into out_dir. Other targets' drafts
     (zoo.qwen_coder_1p5b_draft) call this with their own recipe and target."""
-    recipe = recipe or RECIPE
+    recipe = build_precision(recipe or RECIPE)
     out_dir = Path(out_dir)
     with build_threads(recipe.threads):
         torch.manual_seed(seed)

@@ -31,7 +31,7 @@ import torch
 
 from ..models import feature_draft
 from ..training import features
-from ..training.optimise import build_threads
+from ..training.optimise import build_precision, build_threads
 from ..training.recipe import TeacherRecipe
 from ..training.teacher import data_summary, dev_data, load_teacher
 from ..training.vocab import choose_subset
@@ -58,7 +58,7 @@ RECIPE = EagleRecipe()
 def build(out_dir: Path, deps: dict[str, Path], seed: int, recipe: EagleRecipe | None = None) -> None:
     """Train the net on deps["smollm2-135m"]'s outputs and features; write it, its
     metadata (vocab subset, recipe, build timings) and the tokenizer into out_dir."""
-    recipe = recipe or RECIPE
+    recipe = build_precision(recipe or RECIPE)
     out_dir = Path(out_dir)
     with build_threads(recipe.threads):
         torch.manual_seed(seed)
