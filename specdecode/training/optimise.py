@@ -102,8 +102,9 @@ def build_precision(recipe, native: bool | None = None):
     """The recipe a build runs with. Draft recipes ask for a bf16 teacher (teacher_dtype)
     and bf16 autocast while training (bf16): both ~2.5x faster than fp32 on a CPU with
     native bf16 matmul (AMX / avx512_bf16). A CPU known to lack it emulates bf16 and is
-    slower in it (bench/teacher_throughput.py --dtypes bf16 fp32; README, "Builds on a
-    CPU without native bf16"), so there both run in fp32, with a one-line notice.
+    slower in it (bench/teacher_throughput.py --dtypes bf16 fp32; docs/dtype.md, Builds:
+    6.7x at the teacher's prefill, 28x per training step on an AVX2-only EPYC), so there
+    both run in fp32, with a one-line notice.
     native: dtypes.native_bf16() unless given (None = unknown: the recipe as written).
     The zoo cache keys the recipe as written (one entry on every machine); the model's
     meta records the recipe that ran."""
