@@ -89,3 +89,19 @@ class MethodConfig:
                 raise SpecDecodeError(f"{role}_params must be a mapping (got {show(params)})")
         if not isinstance(self.position_stats, bool):
             raise SpecDecodeError(f"position_stats must be true or false (got {show(self.position_stats)})")
+
+    def files(self) -> dict[str, str]:
+        """'role.param' -> the file or zoo id each file param (params.file_param) of the
+        proposer, verifier and controller names, e.g. {"controller.head": "zoo:...-specdecpp"}:
+        what the method reads besides its models, hashed into record keys by the bench."""
+        from .controllers import CONTROLLERS
+        from .params import file_fields
+        from .proposers import PROPOSERS
+        from .verifiers import VERIFIERS
+
+        out = {}
+        for role, registry in (("proposer", PROPOSERS), ("verifier", VERIFIERS), ("controller", CONTROLLERS)):
+            cls = registry.get(getattr(self, role))
+            for name, value in file_fields(cls.Params, getattr(self, f"{role}_params")).items():
+                out[f"{role}.{name}"] = value
+        return out

@@ -45,3 +45,17 @@ def build_params(cls, params: dict[str, Any] | None, where: str):
                     f"Parameter {name!r} of {where} must be {want.__name__} (got {show(value)})"
                 )
     return cls(**params)
+
+
+def file_param(default: str = "") -> Any:
+    """A str param naming a file or directory its component reads (a trained head, a solved
+    policy table; a zoo id or a path; '' = none). The bench hashes what it names into each
+    record's key (MethodConfig.files), so a rebuilt head or re-solved table runs its items
+    again instead of resuming records made with the old one."""
+    return dataclasses.field(default=default, metadata={"file": True})
+
+
+def file_fields(cls, params: dict[str, Any] | None) -> dict[str, str]:
+    """{name: value} of the file params (file_param) given non-empty in `params`."""
+    names = [f.name for f in dataclasses.fields(cls) if f.metadata.get("file")]
+    return {n: params[n] for n in names if isinstance((params or {}).get(n), str) and params[n]}

@@ -153,6 +153,46 @@ BAD_CONFIGS = {
 }
 
 
+def _keys_with_files(tmp_path, head, policy):
+    """plan() keys and method_models of a config whose methods name a specdecpp head and a
+    jointadaspec table (no model runs: keys only)."""
+    from specdecode.bench.worker import method_models
+
+    config = tmp_path / "files.yaml"
+    config.write_text(
+        "extends: smoke\nratios: []\nmethods:\n  target-only: {proposer: none}\n"
+        f"  sdpp: {{proposer: draft, k: 4, controller: specdecpp, controller_params: {{head: '{head}'}}}}\n"
+        f"  joint: {{proposer: draft, verifier: fuzzy, controller: jointadaspec,"
+        f" controller_params: {{policy: '{policy}'}}}}\n")
+    cfg = load_config(str(config), FAST)
+    ids = model_identities(cfg)
+    keys = {}
+    for it in plan(cfg, ids):
+        keys.setdefault(it.method, set()).add(it.key)
+    return keys, {m.name: method_models(ids, cfg, m) for m in cfg.methods}
+
+
+def test_files_named_by_params_are_hashed_into_keys_and_records(tmp_path):
+    head, policy = tmp_path / "head", tmp_path / "policy.json"
+    head.mkdir()
+    (head / "accept_head.json").write_text('{"trained": 1}')
+    policy.write_text('{"table": 1}')
+    keys, models = _keys_with_files(tmp_path, head, policy)
+    assert models["target-only"] == {}
+    assert models["sdpp"]["controller.head"]["name"] == str(head)
+    assert models["joint"]["controller.policy"]["hash"] not in ("", "absent")
+    (head / "accept_head.json").write_text('{"trained": 2}')  # a rebuilt head
+    keys2, _ = _keys_with_files(tmp_path, head, policy)
+    assert keys2["sdpp"].isdisjoint(keys["sdpp"])
+    assert keys2["joint"] == keys["joint"] and keys2["target-only"] == keys["target-only"]
+    policy.write_text('{"table": 2}')  # a re-solved table
+    keys3, _ = _keys_with_files(tmp_path, head, policy)
+    assert keys3["joint"].isdisjoint(keys2["joint"]) and keys3["sdpp"] == keys2["sdpp"]
+    policy.unlink()  # a missing file plans (the controller's own loader reports it per item)
+    _, models4 = _keys_with_files(tmp_path, head, policy)
+    assert models4["joint"]["controller.policy"]["hash"] == "absent"
+
+
 @pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
 def test_bad_config_is_one_line(capsys, tmp_path, case):
     extra, expected = BAD_CONFIGS[case]

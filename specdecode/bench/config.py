@@ -72,6 +72,10 @@ class MethodSpec:
         """role -> model id for every role this method reads (None: not given)."""
         return {r: self.models.get(r) or (default_draft if r == "draft" else None) for r in self.roles}
 
+    def files(self) -> dict[str, str]:
+        """'role.param' -> file or zoo id the loop method's components read (config.MethodConfig.files)."""
+        return self.loop.files() if self.loop is not None else {}
+
     def draft_name(self, default: str | None) -> str | None:
         """The draft model this method runs with (None when it uses none)."""
         return self.model_ids(default).get("draft")

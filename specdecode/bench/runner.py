@@ -37,7 +37,22 @@ def model_identities(cfg: BenchConfig) -> dict:
                 ids["models"][model_id] = {"path": path,
                                            "identity": _identity(cfg, model_id, path, ids["dtypes"],
                                                                  "draft")}
+    ids["files"] = {spec: _file_identity(spec) for m in cfg.methods for spec in m.files().values()}
     return ids
+
+
+def _file_identity(spec: str) -> dict:
+    """{name, hash} of what a component's file param names (a zoo entry is built here like
+    a model); hash 'absent' when it names nothing: the component's own loader then fails
+    the item with the message that says how to make the file."""
+    from ..errors import SpecDecodeError
+    from ..models.loading import fingerprint, resolve_path
+
+    try:
+        path = resolve_path(spec)
+    except SpecDecodeError:
+        path = None
+    return {"name": spec, "hash": fingerprint(path) if isinstance(path, Path) and path.exists() else "absent"}
 
 
 def _identity(cfg: BenchConfig, model_id: str, path: str, decisions: dict, role: str) -> dict:

@@ -26,9 +26,11 @@ from .config import BenchConfig, MethodSpec
 
 
 def method_models(identities: dict, cfg: BenchConfig, spec: MethodSpec) -> dict[str, dict]:
-    """{role: {name, hash}} of every model besides the target the method uses ({} for none)."""
-    return {role: identities["models"][model_id]["identity"]
-            for role, model_id in spec.model_ids(cfg.draft).items() if model_id}
+    """{role: {name, hash}} of every model besides the target the method uses ({} for none),
+    and of every file its components' params name, under 'role.param' (controller.head)."""
+    models = {role: identities["models"][model_id]["identity"]
+              for role, model_id in spec.model_ids(cfg.draft).items() if model_id}
+    return {**models, **{where: identities["files"][f] for where, f in spec.files().items()}}
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import SpecDecodeError
+from ..params import file_param
 from ..policy.io import load_policy
 from ..policy.states import CONTINUE, state_of
 from .base import CONTROLLERS
@@ -25,7 +26,7 @@ from .random_policy import WindowPolicy
 
 @dataclass(frozen=True)
 class JointAdaSpecParams:
-    policy: str = ""    # a table written by `specdecode policy solve`
+    policy: str = file_param()  # a table written by `specdecode policy solve`
     target: str = ""    # the target's model id the table must be solved for ("" = unchecked)
     draft: str = ""
 

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 import torch
 
 from ..errors import SpecDecodeError
+from ..params import file_param
 from .accept_head import load_head
 from .base import CONTROLLERS, Controller
 
 
 @dataclass(frozen=True)
 class SpecDecPPParams:
-    head: str = ""           # zoo id or directory of a trained head; '' = draft top prob as P(accept)
+    head: str = file_param()  # zoo id or directory of a trained head; '' = draft top prob as P(accept)
     threshold: float = 0.7   # h: stop when 1 - prod P(accept) > h
 
     def __post_init__(self):

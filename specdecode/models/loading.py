@@ -106,23 +106,32 @@ def fingerprint(path: Path | str) -> str:
     first and last MiB (fast on 500 MB files, changes when the weights change). The zoo's
     bookkeeping (zoo-manifest.json with its build time, the .zoo-verified.json stamp) is
     left out, so a rebuild of the same recipe on another machine keeps the identity and
-    its run files resume."""
+    its run files resume. A single file (a solved policy table) is hashed the same way;
+    anything else (a hub id) by its name."""
     h = hashlib.sha256()
     path = Path(path)
+    if path.is_file():
+        _hash_file(h, path)
+        return h.hexdigest()[:16]
     if not path.is_dir():
         return hashlib.sha256(str(path).encode()).hexdigest()[:16]
     for f in sorted(path.iterdir()):
         if f.name.startswith(".") or f.name == ZOO_MANIFEST:
             continue
         if f.suffix in {".json", ".safetensors", ".bin"}:
-            size = f.stat().st_size
-            h.update(f"{f.name}:{size}".encode())
-            with open(f, "rb") as fh:
-                h.update(fh.read(1 << 20))
-                if size > 2 << 20:
-                    fh.seek(-(1 << 20), os.SEEK_END)
-                    h.update(fh.read())
+            _hash_file(h, f)
     return h.hexdigest()[:16]
+
+
+def _hash_file(h, f: Path) -> None:
+    """name:size, then the first MiB and (past 2 MiB) the last MiB of f into h."""
+    size = f.stat().st_size
+    h.update(f"{f.name}:{size}".encode())
+    with open(f, "rb") as fh:
+        h.update(fh.read(1 << 20))
+        if size > 2 << 20:
+            fh.seek(-(1 << 20), os.SEEK_END)
+            h.update(fh.read())
 
 
 def load_model(spec: str, device: str = "cpu", dtype: str = "float32", role: str = "target"):
