@@ -41,7 +41,8 @@ Version history:
      one `draft` model identity.
   2  cycles also carry outcomes, kind, tokens, depth, mismatches, draft_calls, start/end,
      intervals and (on request) per-position statistics; `draft` is replaced by `models`
-     ({role: identity} of every model besides the target the method used, {} for none);
+     ({role: identity} of every model besides the target the method used, {} for none;
+     files its components' params name are listed as role.param, e.g. controller.head);
      counters.mismatches; prefill_intervals. A v1 record upgrades to v2 with the fields
      v1 did not record set to null.
      Later additions, optional (v2 records without them stay valid): repeats, quality.
@@ -70,7 +71,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from .errors import SpecDecodeError
-from .runio import read_bytes, run_stem
+from .runio import iter_lines, run_stem
 
 if TYPE_CHECKING:
     from .types import CycleRecord, Interval
@@ -387,11 +388,7 @@ def read_records(path: str | Path, progress: bool = False) -> RecordFile:
     path = Path(path)
     if not path.exists():
         raise SpecDecodeError(f"{path}: no such run file; pass the RUN.jsonl written by bench")
-    try:
-        lines = read_bytes(path).decode("utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise SpecDecodeError(f"{path}: not UTF-8 text at byte {exc.start}; pass a RUN.jsonl "
-                              "(or RUN.jsonl.gz) written by bench") from None
+    lines = iter_lines(path)  # streamed: memory holds the records, not the file's text too
     if progress:
         from tqdm import tqdm
 
@@ -401,7 +398,10 @@ def read_records(path: str | Path, progress: bool = False) -> RecordFile:
         if not line.strip():
             continue
         try:
-            raw = json.loads(line)
+            raw = json.loads(line.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise SpecDecodeError(f"{path}:{lineno}: not UTF-8 text at byte {exc.start} of the line; pass a "
+                                  "RUN.jsonl (or RUN.jsonl.gz) written by bench") from None
         except json.JSONDecodeError as exc:
             raise SpecDecodeError(f"{path}:{lineno}: not valid JSON ({exc.msg}); remove the "
                                   "truncated line and re-run the benchmark to resume") from None

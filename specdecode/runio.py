@@ -14,6 +14,7 @@ import gzip
 import os
 import zlib
 from pathlib import Path
+from typing import Iterator
 
 from .errors import SpecDecodeError
 
@@ -39,24 +40,54 @@ def read_members(path: str | Path) -> tuple[bytes, bool]:
     """(JSONL bytes, truncated) of a run file. For .gz: the members' bytes concatenated; a
     truncated last member (a kill inside its write) contributes what it holds, a prefix of
     its line, possibly empty, and sets `truncated`. Corrupt gzip data is a SpecDecodeError
-    naming the byte offset. A plain file is never `truncated` (a cut line shows itself)."""
-    raw = Path(path).read_bytes()
-    if not is_gzip(path):
-        return raw, False
-    view, pos, parts, complete = memoryview(raw), 0, [], True
-    while pos < len(raw) and complete:
-        d, at = zlib.decompressobj(wbits=31), pos
-        try:
-            while not d.eof and at < len(raw):
-                chunk = view[at:at + _CHUNK]
-                at += len(chunk)
-                parts.append(d.decompress(chunk))
-        except zlib.error as exc:
-            raise SpecDecodeError(f"{path}: not valid gzip data at byte {pos} ({exc}); restore the "
-                                  "file, or name a plain RUN.jsonl") from None
-        complete = d.eof
-        pos = at - len(d.unused_data) if complete else at
-    return b"".join(parts), not complete
+    naming the byte offset of its member. A plain file is never `truncated` (a cut line
+    shows itself). The whole file in memory: for the run file's repair, which rewrites it."""
+    flags: dict[str, bool] = {}
+    return b"".join(_blocks(path, flags)), flags.get("truncated", False)
+
+
+def iter_lines(path: str | Path) -> Iterator[bytes]:
+    """The run file's lines without their newlines, as read_bytes(path).split(b"\n") gives
+    them, read and decompressed _CHUNK bytes at a time: memory holds one block and the
+    line being assembled, never the file (the readers of records and traces use this)."""
+    pending = bytearray()
+    for block in _blocks(path, {}):
+        pending += block
+        cut = pending.rfind(b"\n")
+        if cut >= 0:
+            yield from bytes(pending[:cut]).split(b"\n")
+            del pending[:cut + 1]
+    yield bytes(pending)
+
+
+def _blocks(path: str | Path, flags: dict[str, bool]) -> Iterator[bytes]:
+    """The file's JSONL bytes in blocks; a .gz file's members one after another, each with
+    a fresh decompressor fed from where the last one stopped (its unused_data).
+    flags["truncated"]: the last member was fed bytes but never reached its end."""
+    with open(path, "rb") as fh:
+        if not is_gzip(path):
+            while block := fh.read(_CHUNK):
+                yield block
+            return
+        d, fed, start, pos = zlib.decompressobj(wbits=31), False, 0, 0  # pos: file offset of `data`
+        data = fh.read(_CHUNK)
+        while data:
+            try:
+                out = d.decompress(data)
+            except zlib.error as exc:
+                raise SpecDecodeError(f"{path}: not valid gzip data at byte {start} ({exc}); restore the "
+                                      "file, or name a plain RUN.jsonl") from None
+            yield out
+            fed = True
+            if d.eof:  # the member ended inside `data`: the next one starts at its unused bytes
+                rest = d.unused_data
+                pos += len(data) - len(rest)
+                d, fed, start = zlib.decompressobj(wbits=31), False, pos
+                data = rest or fh.read(_CHUNK)
+            else:
+                pos += len(data)
+                data = fh.read(_CHUNK)
+        flags["truncated"] = fed and not d.eof
 
 
 def encode_line(path: str | Path, line: str) -> bytes:

@@ -19,9 +19,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from specdecode import runio
 from specdecode.analysis import load_runs, write_report
 from specdecode.analysis.load import select_runs
 from specdecode.analysis.synthetic import SynthConfig, synthetic_run, write_run
@@ -348,6 +352,7 @@ def test_report_that_fails_part_way_leaves_the_old_one(tmp_path, monkeypatch):
 KILLED_REPORT = """
 import sys, time
 from pathlib import Path
+from unittest.mock import patch
 import specdecode.analysis.plots as plots
 from specdecode.analysis import load_runs, write_report
 
@@ -451,6 +456,41 @@ def test_whole_file_gzip_resumes_and_corrupt_gzip_is_refused_untouched(tmp_path)
         with pytest.raises(SpecDecodeError, match="not valid gzip data at byte 0"):
             call(bad)
     assert bad.read_bytes() == b"my notes, not gzip\n"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines_=st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"")), max_size=8),
+       groups=st.lists(st.integers(1, 3), min_size=8, max_size=8), cut=st.integers(0, 30),
+       chunk=st.sampled_from([1, 3, 7, 64, 1 << 16]), gz=st.booleans())
+def test_iter_lines_streams_the_bytes_read_members_reads(tmp_path, lines_, groups, cut, chunk, gz):
+    """Whatever the member grouping, the block size and a cut anywhere in the last member
+    (a kill), the streamed lines are the whole-file bytes split at newlines; complete files
+    give back exactly the lines written."""
+    text = b"".join(line + b"\n" for line in lines_)
+    members, i = [], 0
+    for g in groups:  # records grouped into members, as a whole-file gzip or per-record appends
+        if i < len(lines_):
+            members.append(gzip.compress(b"".join(x + b"\n" for x in lines_[i:i + g]), mtime=0))
+            i += g
+    body = b"".join(members) if gz else text
+    path = tmp_path / ("r.jsonl.gz" if gz else "r.jsonl")
+    for data in (body, body[:max(0, len(body) - cut)]):
+        path.write_bytes(data)
+        with patch.object(runio, "_CHUNK", chunk):
+            whole, truncated = runio.read_members(path)
+            assert list(runio.iter_lines(path)) == whole.split(b"\n")
+        if data is body:
+            assert (whole, truncated) == (text, False)
+        else:
+            assert text.startswith(whole)
+
+
+def test_corrupt_gzip_names_the_member_where_it_starts(tmp_path):
+    good = gzip.compress(b'{"a": 1}\n', mtime=0)
+    path = tmp_path / "r.jsonl.gz"
+    path.write_bytes(good + good + b"\x1f\x8bnot a member")
+    with pytest.raises(SpecDecodeError, match=f"not valid gzip data at byte {2 * len(good)} "):
+        list(runio.iter_lines(path))
 
 
 def test_gz_bench_killed_at_random_moments_resumes_without_loss_or_duplicates(fake, tmp_path):

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import SpecDecodeError
 from ..records import read_records
-from ..runio import read_bytes
+from ..runio import iter_lines
 from .hypotheses import ALPHA, compare_tables, hypotheses_table, load_hypotheses
 from .load import load_runs, select_runs
 from .rejection import by_confidence, by_domain, by_frequency, by_position, mass_before
@@ -57,7 +57,7 @@ def read_run(path: str | Path, config: str | None = None):
     """The records of one run file (one configuration); an empty file is refused saying
     what cannot be tested."""
     path = Path(path)
-    if path.is_file() and not read_bytes(path).strip():
+    if path.is_file() and not any(line.strip() for line in iter_lines(path)):
         raise SpecDecodeError(f"{path} holds no records, so nothing can be tested (rejection by "
                               "domain, position, token frequency, confidence; H1-H4); "
                               "run `specdecode bench` first")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..errors import SpecDecodeError
 from ..inputs import check_readable_file, read_text_file
-from ..runio import is_gzip, read_bytes
+from ..runio import is_gzip, iter_lines
 
 DESCRIPTION = """\
 Validate every line of each RUN.jsonl against the record schema of its schema_version
@@ -38,8 +38,8 @@ def check_file(path: Path) -> dict:
     counts = {"records": 0, "ok": 0, "error": 0, "invalid": 0, "duplicates": 0, "retried": 0,
               "versions": {}}
     lines_of: dict[str, list[tuple[int, str]]] = {}   # key -> [(line, status)]
-    text = read_bytes(path).decode("utf-8", errors="replace")
-    for lineno, line in enumerate(text.splitlines(), 1):
+    for lineno, raw in enumerate(iter_lines(path), 1):  # streamed, a line at a time
+        line = raw.decode("utf-8", errors="replace")
         if not line.strip():
             continue
         counts["records"] += 1

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..plotting import pyplot, save
-from ..runio import read_bytes
+from ..runio import iter_lines
 from .states import CONTINUE, Bins
 
 
@@ -41,7 +41,7 @@ def bench_points(runs: Path, temperature: float | None = None) -> list[dict]:
     """Per (method, temperature): tokens/s (sum new tokens / sum decode s) and mean quality
     score over the ok records of a bench run file."""
     cells: dict[tuple, dict] = {}
-    for line in read_bytes(runs).decode("utf-8").splitlines():
+    for line in iter_lines(runs):  # bytes lines, streamed
         if not line.strip():
             continue
         r = json.loads(line)
