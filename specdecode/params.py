@@ -57,5 +57,6 @@ def file_param(default: str = "") -> Any:
 
 def file_fields(cls, params: dict[str, Any] | None) -> dict[str, str]:
     """{name: value} of the file params (file_param) given non-empty in `params`."""
-    names = [f.name for f in dataclasses.fields(cls) if f.metadata.get("file")]
-    return {n: params[n] for n in names if isinstance((params or {}).get(n), str) and params[n]}
+    params = params or {}
+    return {f.name: params[f.name] for f in dataclasses.fields(cls)
+            if f.metadata.get("file") and isinstance(params.get(f.name), str) and params[f.name]}

@@ -2,7 +2,7 @@
 
 A compressed run file is a sequence of gzip members (RFC 1952 allows several; gzip -d and
 zcat read them all). The bench appends one member per record, so a kill in the middle of
-a write leaves at most one truncated last member: `read_bytes` returns its decompressed
+a write leaves at most one truncated last member: `read_members` returns its decompressed
 prefix, which is exactly the partial last line a kill leaves in a plain file, and the run
 file's usual repair applies. A file compressed whole (`gzip RUN.jsonl`) is one member and
 resumes the same way. Committed records are kept compressed because per-cycle traces make
@@ -31,11 +31,6 @@ def run_stem(path: str | Path) -> str:
     return Path(path).name.removesuffix(GZIP_SUFFIX).removesuffix(".jsonl")
 
 
-def read_bytes(path: str | Path) -> bytes:
-    """The JSONL bytes of a run file (see read_members)."""
-    return read_members(path)[0]
-
-
 def read_members(path: str | Path) -> tuple[bytes, bool]:
     """(JSONL bytes, truncated) of a run file. For .gz: the members' bytes concatenated; a
     truncated last member (a kill inside its write) contributes what it holds, a prefix of
@@ -47,7 +42,7 @@ def read_members(path: str | Path) -> tuple[bytes, bool]:
 
 
 def iter_lines(path: str | Path) -> Iterator[bytes]:
-    """The run file's lines without their newlines, as read_bytes(path).split(b"\n") gives
+    """The run file's lines without their newlines, as read_members(path)[0].split(b"\n") gives
     them, read and decompressed _CHUNK bytes at a time: memory holds one block and the
     line being assembled, never the file (the readers of records and traces use this)."""
     pending = bytearray()
