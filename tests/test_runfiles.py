@@ -352,7 +352,6 @@ def test_report_that_fails_part_way_leaves_the_old_one(tmp_path, monkeypatch):
 KILLED_REPORT = """
 import sys, time
 from pathlib import Path
-from unittest.mock import patch
 import specdecode.analysis.plots as plots
 from specdecode.analysis import load_runs, write_report
 
