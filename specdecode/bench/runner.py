@@ -161,7 +161,12 @@ def _consume(stream, out: Path, outcome: RunOutcome, total: int, progress: bool)
 
     writer = RecordWriter(out)
     tokens, seconds = 0, 0.0
-    bar = tqdm(total=total, desc="bench", unit="item", disable=not progress, file=sys.stderr, dynamic_ncols=True)
+    # Records arrive in bursts, one per prompt group, and the first burst also holds model
+    # loading and warm-ups: a moving-average rate would keep that first wait for much of
+    # the run (an ETA of hours for a 20-minute run), so the rate is the run's average.
+    bar = tqdm(total=total, desc="bench", unit="item", disable=not progress, file=sys.stderr,
+               dynamic_ncols=True, smoothing=0)
+    bar.set_postfix_str("loading models, warming up")
     try:
         for record in stream:
             writer.write(record)
