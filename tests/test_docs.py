@@ -1,8 +1,8 @@
 """The README and docs/ stay true to the code: every relative link resolves, every
 `specdecode ...` command they show parses with today's CLI (a bench command's preset,
 --set overrides and --methods also load; a generate command's names are registered), and
-every zoo entry they name exists; the README's plug-in example registers and runs as a
-plug-in on tiny models. Nothing here loads a zoo model or runs a benchmark."""
+every zoo entry they name exists; the README's Python example and plug-in example run on
+tiny models. Nothing here loads a zoo model or runs a benchmark."""
 from __future__ import annotations
 
 import argparse
@@ -180,3 +180,20 @@ def test_the_readme_plugin_example_runs_as_a_plugin(tmp_path):
     strict_rate, strict_mismatches, loose_rate, loose_mismatches = map(float, done.stdout.split())
     assert strict_mismatches == 0 and loose_mismatches > 0   # top_k = 8 accepts what greedy would not
     assert loose_rate > strict_rate
+
+
+def test_the_readme_python_example_runs_on_the_tiny_zoo_pair():
+    """The Quick start's Python lines, with zoo:tiny / zoo:tiny-draft standing in for
+    the SmolLM2 pair: the API names, stats keys and cycle fields it shows exist."""
+    import contextlib
+    import io
+
+    (block,) = [b for b in FENCE.findall((ROOT / "README.md").read_text(encoding="utf-8"))
+                if b.startswith("from specdecode import generate")]
+    code = block.replace("zoo:smollm2-135m-draft", "zoo:tiny-draft").replace("zoo:smollm2-135m", "zoo:tiny")
+    code += "\nfields = [(c.k, c.drafted, c.accepted, c.draft_s, c.target_s) for c in out.cycles]\n"
+    scope: dict = {}
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        exec(compile(code, "README.md (Quick start)", "exec"), scope)
+    assert scope["out"].output_ids and scope["fields"]
+    assert printed.getvalue().strip()
