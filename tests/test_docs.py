@@ -2,7 +2,7 @@
 `specdecode ...` command they show parses with today's CLI (a bench command's preset,
 --set overrides and --methods also load; a generate command's names are registered), and
 every zoo entry they name exists; the README's Python example and plug-in example run on
-tiny models. Nothing here loads a zoo model or runs a benchmark."""
+tiny models (zoo:tiny). Nothing here loads SmolLM2 or Qwen or runs a benchmark."""
 from __future__ import annotations
 
 import argparse
