@@ -197,3 +197,15 @@ def test_the_readme_python_example_runs_on_the_tiny_zoo_pair():
         exec(compile(code, "README.md (Quick start)", "exec"), scope)
     assert scope["out"].output_ids and scope["fields"]
     assert printed.getvalue().strip()
+
+
+CODE_PATH = re.compile(r"\b((?:bench|specdecode|tests|scripts)/[\w./-]+\.(?:py|yaml|sh))\b")
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=_rel)
+def test_every_source_file_named_exists(doc):
+    """`bench/loop_profile.py`, `specdecode/verifiers/topk.py`, ...: from the repository
+    root, or from the package (`bench/runfile.py` in docs written inside specdecode/)."""
+    named = set(CODE_PATH.findall(doc.read_text(encoding="utf-8")))
+    missing = sorted(p for p in named if not (ROOT / p).exists() and not (ROOT / "specdecode" / p).exists())
+    assert not missing, f"{_rel(doc)} names files that do not exist: {missing}"
