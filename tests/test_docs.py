@@ -209,3 +209,19 @@ def test_every_source_file_named_exists(doc):
     named = set(CODE_PATH.findall(doc.read_text(encoding="utf-8")))
     missing = sorted(p for p in named if not (ROOT / p).exists() and not (ROOT / "specdecode" / p).exists())
     assert not missing, f"{_rel(doc)} names files that do not exist: {missing}"
+
+
+def _undocumented(parser, path: tuple = ()) -> list[str]:
+    out = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                out += _undocumented(sub, (*path, name))
+        elif not action.help:
+            out.append(" ".join([*path, *(action.option_strings or [action.dest])]))
+    return out
+
+
+def test_every_option_and_argument_has_help():
+    """`--help` explains every option and argument of every subcommand."""
+    assert not _undocumented(build_parser())

@@ -45,14 +45,15 @@ def add_parser(sub) -> None:
                    help="dotted override, e.g. --set methods.draft-k4.k=6 --set n_prompts=4")
     p.add_argument("--methods", help="comma-separated subset of the config's methods")
     p.add_argument("--out", type=Path, help="output JSONL (default: runs/<config>-<date>.jsonl)")
-    p.add_argument("--executor", choices=["local", "ray"], default="local")
+    p.add_argument("--executor", choices=["local", "ray"], default="local",
+                   help="local: one process, items in turn; ray: Ray actors, each with its own models")
     p.add_argument("--ray-address", help="address of an existing Ray cluster (default: start a local one)")
     p.add_argument("--workers", type=int_arg(1), help="Ray workers (default: one per `threads` CPUs)")
     p.add_argument("--keep-errors", action="store_true",
                    help="on resume, keep the error records of earlier runs instead of running those items again")
     p.add_argument("--report", type=Path, metavar="DIR", help="also write the report to DIR when done")
     p.add_argument("--dry-run", action="store_true", help="print the resolved config and item count, run nothing")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
     p.set_defaults(func=run)
 
 

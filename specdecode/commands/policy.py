@@ -64,10 +64,10 @@ def _collect_parser(sub) -> None:
     p.add_argument("--n-prompts", type=int_arg(1), default=d.n_prompts, help="dev prompts per suite")
     p.add_argument("--temperatures", type=_floats, default=d.temperatures,
                    help="comma-separated; 0 gives the T = 0 table, > 0 the sampled one")
-    p.add_argument("--max-new-tokens", type=int_arg(1), default=d.max_new_tokens)
+    p.add_argument("--max-new-tokens", type=int_arg(1), default=d.max_new_tokens, help="new tokens per generation")
     p.add_argument("--window", type=int_arg(1, 64), default=d.window, help="longest draft window")
     p.add_argument("--p-stop", type=float, default=d.p_stop, help="behaviour policy's stop probability per token")
-    p.add_argument("--seed", type=int_arg(0), default=d.seed)
+    p.add_argument("--seed", type=int_arg(0), default=d.seed, help="seed of the behaviour policy and sampling")
     p.add_argument("--min-verify-rows", type=int_arg(1, 64), default=d.min_verify_rows,
                    help="pad 2..N-1-token target calls to N rows, as the bench config does")
     p.add_argument("--no-chat", action="store_true", help="feed the bare prompt, not the chat template")

@@ -54,7 +54,7 @@ def add_parser(subparsers) -> None:
     r.add_argument("--windows", type=int_arg(1), help="test windows per data set (overrides the config)")
     r.set_defaults(func=run_bench)
     rp = sub.add_parser("report", help="write the Markdown + PNG report of a run file")
-    rp.add_argument("runs", metavar="RUN.jsonl")
+    rp.add_argument("runs", metavar="RUN.jsonl", help="a run file written by `specdecode ts bench`")
     rp.add_argument("--out", metavar="DIR", help="report directory (default: reports/RUN-NAME)")
     rp.add_argument("--n-boot", type=int_arg(100), default=1000, help="bootstrap resamples (default 1000)")
     rp.add_argument("--no-plots", action="store_true", help="skip the PNG plots")

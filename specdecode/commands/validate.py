@@ -27,7 +27,7 @@ def add_parser(sub) -> None:
 
     p = sub.add_parser("validate", help="check a run's records against the versioned schema",
                        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("runs", nargs="+", type=Path, metavar="RUN.jsonl")
+    p.add_argument("runs", nargs="+", type=Path, metavar="RUN.jsonl", help="run files (.jsonl or .jsonl.gz)")
     p.set_defaults(func=run)
 
 

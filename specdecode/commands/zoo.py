@@ -44,10 +44,12 @@ def add_parser(subparsers) -> None:
         "same on a general set written apart from the suites and the training data, chat-templated "
         "and raw (no template), with the gap to the test splits. Takes several minutes for the "
         "SmolLM2 pair.")
-    measure.add_argument("--target", default="zoo:smollm2-135m")
-    measure.add_argument("--draft", default="zoo:smollm2-135m-draft")
+    measure.add_argument("--target", default="zoo:smollm2-135m", help="target model: zoo:NAME or a directory")
+    measure.add_argument("--draft", default="zoo:smollm2-135m-draft",
+                         help="draft to measure (same tokenizer as the target): zoo:NAME or a directory")
     measure.add_argument("--n", type=int_arg(1, fix="use e.g. 16"), default=16, help="test prompts per suite")
-    measure.add_argument("--new-tokens", type=int_arg(1, fix="use e.g. 128"), default=128)
+    measure.add_argument("--new-tokens", type=int_arg(1, fix="use e.g. 128"), default=128,
+                         help="target greedy tokens per prompt along which the draft is teacher-forced")
     measure.add_argument("--suites", default=",".join(SUITES), help="comma-separated suites")
     measure.add_argument("--general", type=int_arg(0, fix="use e.g. 8, or 0 to skip it"), default=8,
                          help="items per domain of the general set (prompts written apart from the "
