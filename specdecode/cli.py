@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         lazy_epilog=registered_epilog,
     )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"specdecode {__version__}",
+                        help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMANDS:

@@ -225,3 +225,12 @@ def _undocumented(parser, path: tuple = ()) -> list[str]:
 def test_every_option_and_argument_has_help():
     """`--help` explains every option and argument of every subcommand."""
     assert not _undocumented(build_parser())
+
+
+def test_version_is_pyprojects(capsys):
+    import tomllib
+
+    with pytest.raises(SystemExit) as done:
+        build_parser().parse_args(["--version"])
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    assert done.value.code == 0 and capsys.readouterr().out.strip() == f"specdecode {version}"
