@@ -163,7 +163,7 @@ def _consume(stream, out: Path, outcome: RunOutcome, total: int, progress: bool)
     tokens, seconds = 0, 0.0
     # Records arrive in bursts, one per prompt group, and the first burst also holds model
     # loading and warm-ups: a moving-average rate would keep that first wait for much of
-    # the run (an ETA of hours for a 20-minute run), so the rate is the run's average.
+    # the run (an ETA of 4 h for the half-hour `quick` run), so the rate is the run's average.
     bar = tqdm(total=total, desc="bench", unit="item", disable=not progress, file=sys.stderr,
                dynamic_ncols=True, smoothing=0)
     bar.set_postfix_str("loading models, warming up")
