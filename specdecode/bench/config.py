@@ -155,9 +155,20 @@ def _method(name: str, raw: Any) -> MethodSpec:
                             verifier_params=_mapping(raw.get("verifier_params"), f"{where}.verifier_params"),
                             controller_params=_mapping(raw.get("controller_params"), f"{where}.controller_params"),
                             position_stats=stats)
+        _registered(loop)
     except SpecDecodeError as exc:
         raise SpecDecodeError(f"{where}: {exc}") from None
     return MethodSpec(name, loop=loop, models=_models(raw, where))
+
+
+def _registered(loop: MethodConfig) -> None:
+    """An unknown proposer, verifier or controller name, reported under the method's name."""
+    from ..controllers import CONTROLLERS
+    from ..proposers import PROPOSERS
+    from ..verifiers import VERIFIERS
+
+    for registry, name in ((PROPOSERS, loop.proposer), (VERIFIERS, loop.verifier), (CONTROLLERS, loop.controller)):
+        registry.get(name)
 
 
 def _proposer_params(raw: dict, where: str) -> dict:
