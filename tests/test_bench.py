@@ -198,6 +198,20 @@ def test_files_named_by_params_are_hashed_into_keys_and_records(tmp_path):
     assert models4["joint"]["controller.policy"]["hash"] == "absent"
 
 
+def test_dry_run_counts_the_items_a_run_would_plan(capsys, tmp_path):
+    import re
+
+    sets = [x for f in [*FAST, "seeds=[0, 1]"] for x in ("--set", f)]
+    out = tmp_path / "x.jsonl"
+    assert main(["bench", "smoke", "--out", str(out), "--dry-run", "--no-progress", *sets]) == 0
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    cfg = load_config("smoke", [*FAST, "seeds=[0, 1]"])
+    n = len(plan(cfg, model_identities(cfg)))
+    assert re.match(rf"\[bench\] dry run: {n} items \(4 prompts x 2 seeds x 1 temperatures x "
+                    rf"{len(cfg.methods)} methods\)", line), line
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
 def test_bad_config_is_one_line(capsys, tmp_path, case):
     extra, expected = BAD_CONFIGS[case]

@@ -69,6 +69,7 @@ def run(args) -> int:
     check_output_dir(_report_dir(out, args.report), "--report")
     if args.dry_run:
         print(json.dumps(cfg.to_dict(), indent=2, default=str))
+        print(_dry_run_line(cfg, out), file=sys.stderr)
         return 0
     if args.executor != "ray" and (args.ray_address or args.workers):
         raise SpecDecodeError("--ray-address / --workers need --executor ray")
@@ -86,6 +87,17 @@ def run(args) -> int:
     finally:  # the verdict is printed even if the report could not be written
         status = _closing(outcome, args.keep_errors)
     return status
+
+
+def _dry_run_line(cfg, out: Path) -> str:
+    """How many items the config plans: prompts x seeds x temperatures x methods."""
+    from ..suites import load_suite
+
+    prompts = sum(len(load_suite(name, split=cfg.split, n=cfg.n_prompts).items) for name in cfg.suites)
+    grid = [len(cfg.seeds), len(cfg.temperatures), len(cfg.methods)]
+    items = prompts * grid[0] * grid[1] * grid[2]
+    return (f"[bench] dry run: {items} items ({prompts} prompts x {grid[0]} seeds x {grid[1]} temperatures x "
+            f"{grid[2]} methods) -> {out}; nothing was run")
 
 
 def _report_dir(out: Path, report_dir: Path | None) -> Path:
