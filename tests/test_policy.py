@@ -141,6 +141,16 @@ def test_missing_policy_names_the_commands(tmp_path):
         load_policy("")
 
 
+def test_solving_a_file_that_is_not_collected_traces_names_the_command(tmp_path, capsys):
+    from specdecode.cli import main
+
+    other = tmp_path / "run.jsonl"
+    other.write_text('{"a": 1}\n')
+    assert main(["policy", "solve", str(other)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is not traces written by `specdecode policy collect`" in err[0], err
+
+
 def test_bad_policy_files(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")

@@ -88,8 +88,9 @@ def read_manifest(traces: Path) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise SpecDecodeError(f"{path} is missing or unreadable; rerun "
-                              f"`specdecode policy collect --out {traces.parent}`") from None
+        raise SpecDecodeError(f"{traces} has no readable collect manifest beside it ({path}), so it is not "
+                              f"traces written by `specdecode policy collect`; give DIR/traces.jsonl from "
+                              f"that command, or rerun `specdecode policy collect --out {traces.parent}`") from None
 
 
 @lru_cache(maxsize=16)
