@@ -232,6 +232,18 @@ def test_validate_flags_bad_records(local_run, tmp_path, capsys):
     assert "seed" in capsys.readouterr().out
 
 
+def test_validate_shows_the_first_invalid_lines_and_counts_all(tmp_path, capsys):
+    from specdecode.commands.validate import SHOWN_LINES
+
+    junk = tmp_path / "junk.jsonl"
+    junk.write_text("not json\n" * (SHOWN_LINES + 7))
+    assert main(["validate", str(junk)]) == 1
+    captured = capsys.readouterr()
+    shown = [line for line in captured.out.splitlines() if "not JSON" in line]
+    assert len(shown) == SHOWN_LINES and "... and 7 more invalid lines" in captured.out
+    assert f"{SHOWN_LINES + 7} invalid" in captured.err
+
+
 def test_ray_executor_matches_local(local_run, tmp_path):
     import ray
 

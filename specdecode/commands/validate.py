@@ -31,6 +31,9 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
+SHOWN_LINES = 20   # invalid lines printed per file (a file that is not a run file could print millions)
+
+
 def check_file(path: Path) -> dict:
     """Validate one run file; print each problem (file:line: ...) and return its counts."""
     from ..records import validate_record
@@ -48,15 +51,18 @@ def check_file(path: Path) -> dict:
             problems = validate_record(record)
         except ValueError as exc:
             record, problems = None, [f"not JSON ({exc})"]
-        for problem in problems[:5]:
-            print(f"{path}:{lineno}: {problem}")
         if problems:
             counts["invalid"] += 1
+            if counts["invalid"] <= SHOWN_LINES:
+                for problem in problems[:5]:
+                    print(f"{path}:{lineno}: {problem}")
             continue
         v = record["schema_version"]
         counts["versions"][v] = counts["versions"].get(v, 0) + 1
         counts[record["status"]] += 1
         lines_of.setdefault(record["key"], []).append((lineno, record["status"]))
+    if counts["invalid"] > SHOWN_LINES:
+        print(f"{path}: ... and {counts['invalid'] - SHOWN_LINES} more invalid lines (the first {SHOWN_LINES} are shown)")
     for key, seen in lines_of.items():
         if len(seen) < 2:
             continue
