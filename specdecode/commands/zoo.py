@@ -22,8 +22,11 @@ def add_parser(subparsers) -> None:
     )
     actions = parser.add_subparsers(dest="zoo_action", metavar="ACTION")
     actions.required = True
-    actions.add_parser("list", help="table of entries: status, size, parameters, source, "
-                       "licence, cache path").set_defaults(func=run_list)
+    listing = actions.add_parser("list", help="table of entries: status, size, parameters, source, "
+                                 "licence, cache path")
+    listing.add_argument("--json", action="store_true",
+                         help="print one JSON object per entry instead (sizes in bytes, counts as integers)")
+    listing.set_defaults(func=run_list)
     build = actions.add_parser("build", help="build an entry (and the entries it depends on)")
     build.add_argument("name", help="entry name, e.g. tiny or zoo:tiny-draft")
     build.add_argument("--force", action="store_true",
@@ -60,7 +63,14 @@ def add_parser(subparsers) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    rows = [_row(name) for name in registry.names()]
+    entries = [_entry(name) for name in registry.names()]
+    if args.json:
+        import json
+
+        for entry in entries:
+            print(json.dumps(entry))
+        return 0
+    rows = [_row(e) for e in entries]
     header = ("name", "status", "size", "parameters", "source", "licence", "path")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header) - 1)]
     for row in [header, *rows]:
@@ -139,23 +149,30 @@ def run_path(args: argparse.Namespace) -> int:
     return 0
 
 
-def _row(name: str) -> tuple[str, ...]:
-    """One table row. Does not hash files: `list` must stay instant."""
+def _entry(name: str) -> dict:
+    """One entry's listing. Does not hash files: `list` must stay instant."""
     item = registry.entry(name)
-    path = zoo.entry_dir(name)
+    out = {"name": f"zoo:{name}", "status": "", "size_bytes": None, "parameters": None,
+           "source": None, "licence": None, "path": str(zoo.entry_dir(name))}
     if not registry.builder_available(item):
-        return (f"zoo:{name}", "builder missing", "-", "-", "-", "-", str(path))
+        return {**out, "status": "builder missing"}
     try:
         builder = registry.load_builder(item)
     except Exception as exc:  # an unfinished or broken builder must not break the listing
-        status = "builder incomplete" if isinstance(exc, SpecDecodeError) else "builder error"
-        return (f"zoo:{name}", status, "-", "-", "-", "-", str(path))
+        return {**out, "status": "builder incomplete" if isinstance(exc, SpecDecodeError) else "builder error"}
+    out.update(source=builder.SOURCE, licence=builder.LICENCE)
     manifest = zoo.read_manifest(name)
     if manifest is None:
-        return (f"zoo:{name}", "not built", "-", "-", builder.SOURCE, builder.LICENCE, str(path))
-    return (f"zoo:{name}", _built_status(item, builder, manifest),
-            _human_bytes(manifest["size_bytes"]), _human_count(manifest["parameters"]),
-            builder.SOURCE, builder.LICENCE, str(path))
+        return {**out, "status": "not built"}
+    return {**out, "status": _built_status(item, builder, manifest), "size_bytes": manifest["size_bytes"],
+            "parameters": manifest["parameters"]}
+
+
+def _row(e: dict) -> tuple[str, ...]:
+    """An entry as table cells ("-" where unknown)."""
+    size = _human_bytes(e["size_bytes"]) if e["size_bytes"] is not None else "-"
+    params = _human_count(e["parameters"]) if e["parameters"] is not None else "-"
+    return (e["name"], e["status"], size, params, e["source"] or "-", e["licence"] or "-", e["path"])
 
 
 def _built_status(item, builder, manifest: dict) -> str:
