@@ -207,7 +207,7 @@ def test_dry_run_counts_the_items_a_run_would_plan(capsys, tmp_path):
     line = capsys.readouterr().err.strip().splitlines()[-1]
     cfg = load_config("smoke", [*FAST, "seeds=[0, 1]"])
     n = len(plan(cfg, model_identities(cfg)))
-    assert re.match(rf"\[bench\] dry run: {n} items \(4 prompts x 2 seeds x 1 temperatures x "
+    assert re.match(rf"\[bench\] dry run: {n} items \(4 prompts x 2 seeds x 1 temperature x "
                     rf"{len(cfg.methods)} methods\)", line), line
     assert not out.exists()
 

@@ -94,10 +94,11 @@ def _dry_run_line(cfg, out: Path) -> str:
     from ..suites import load_suite
 
     prompts = sum(len(load_suite(name, split=cfg.split, n=cfg.n_prompts).items) for name in cfg.suites)
-    grid = [len(cfg.seeds), len(cfg.temperatures), len(cfg.methods)]
-    items = prompts * grid[0] * grid[1] * grid[2]
-    return (f"[bench] dry run: {items} items ({prompts} prompts x {grid[0]} seeds x {grid[1]} temperatures x "
-            f"{grid[2]} methods) -> {out}; nothing was run")
+    sizes = {"prompt": prompts, "seed": len(cfg.seeds), "temperature": len(cfg.temperatures),
+             "method": len(cfg.methods)}
+    items = prompts * len(cfg.seeds) * len(cfg.temperatures) * len(cfg.methods)
+    grid = " x ".join(f"{n} {what}{'' if n == 1 else 's'}" for what, n in sizes.items())
+    return f"[bench] dry run: {items} items ({grid}) -> {out}; nothing was run"
 
 
 def _report_dir(out: Path, report_dir: Path | None) -> Path:
