@@ -234,3 +234,35 @@ def test_version_is_pyprojects(capsys):
         build_parser().parse_args(["--version"])
     version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
     assert done.value.code == 0 and capsys.readouterr().out.strip() == f"specdecode {version}"
+
+
+THEORY = ROOT / "docs" / "theory.md"
+STATUS = re.compile(r"\*\*Implemented\*\*(?: \(([^)]*)\)|:([^\n]*))")   # (names ...) or: names
+
+
+def test_theory_defines_every_registered_method_and_implements_only_registered_ones():
+    """docs/theory.md's status labels: each registered proposer, verifier and controller is
+    named there, and each name an **Implemented** label gives is registered."""
+    text = THEORY.read_text(encoding="utf-8")
+    registered = {n for role in ("proposer", "verifier", "controller") for n in names_of(role)}
+    assert not [n for n in sorted(registered) if f"`{n}`" not in text]
+    labelled = {n for groups in STATUS.findall(text) for n in re.findall(r"`([\w-]+)`", "".join(groups))}
+    assert len(labelled) > 20 and not labelled - registered - _parameters(), labelled - registered
+
+
+def _parameters() -> set[str]:
+    """What else a status label may name: the registered classes' parameters and the
+    fields of a Proposal (`draft_probs`)."""
+    import dataclasses
+
+    from specdecode.controllers import CONTROLLERS
+    from specdecode.proposers import PROPOSERS
+    from specdecode.types import Proposal
+    from specdecode.verifiers import VERIFIERS
+
+    out = {f.name for f in dataclasses.fields(Proposal)}
+    for registry in (PROPOSERS, VERIFIERS, CONTROLLERS):
+        for name in registry.names():
+            params = getattr(registry.get(name), "Params", None)
+            out |= {f.name for f in dataclasses.fields(params)} if dataclasses.is_dataclass(params) else set()
+    return out
