@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from specdecode.bench.config import load_config
 from specdecode.cli import COMMANDS, build_parser
+from specdecode.commands.bench import config_of
 from specdecode.commands.generate import parse_models, parse_params
 from specdecode.registry import names_of
 from specdecode.zoo import registry as zoo
@@ -118,8 +118,7 @@ def test_every_command_shown_parses(command):
     except SystemExit as exc:
         pytest.fail(f"`specdecode {command}` does not parse (exit {exc.code})")
     if args.command == "bench":
-        methods = [m.strip() for m in args.methods.split(",")] if args.methods else None
-        load_config(args.config, args.set, methods)
+        config_of(args)   # the preset or file, --set and --methods load as `bench` loads them
     if args.command == "generate":
         parse_params(args.param)
         parse_models(args)

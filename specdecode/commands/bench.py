@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections import Counter
 from pathlib import Path
@@ -60,11 +61,9 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     import json
 
-    from ..bench.config import load_config
     from ..bench.runner import default_out, run_bench
 
-    methods = [m.strip() for m in args.methods.split(",")] if args.methods else None
-    cfg = load_config(args.config, args.set, methods)
+    cfg = config_of(args)
     out = check_output_file(args.out or default_out(args.config), "--out")
     check_output_dir(_report_dir(out, args.report), "--report")
     if args.dry_run:
@@ -89,6 +88,14 @@ def run(args) -> int:
     return status
 
 
+def config_of(args):
+    """The BenchConfig a parsed `bench` command line asks for: CONFIG, --set, --methods."""
+    from ..bench.config import load_config
+
+    methods = [m.strip() for m in args.methods.split(",")] if args.methods else None
+    return load_config(args.config, args.set, methods)
+
+
 def _dry_run_line(cfg, out: Path) -> str:
     """How many items the config plans: prompts x seeds x temperatures x methods."""
     from ..suites import load_suite
@@ -96,7 +103,7 @@ def _dry_run_line(cfg, out: Path) -> str:
     prompts = sum(len(load_suite(name, split=cfg.split, n=cfg.n_prompts).items) for name in cfg.suites)
     sizes = {"prompt": prompts, "seed": len(cfg.seeds), "temperature": len(cfg.temperatures),
              "method": len(cfg.methods)}
-    items = prompts * len(cfg.seeds) * len(cfg.temperatures) * len(cfg.methods)
+    items = math.prod(sizes.values())
     grid = " x ".join(f"{n} {what}{'' if n == 1 else 's'}" for what, n in sizes.items())
     return f"[bench] dry run: {items} items ({grid}) -> {out}; nothing was run"
 
