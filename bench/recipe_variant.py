@@ -10,27 +10,13 @@ current value's type (a tuple as comma-separated ints). The recipe that ran, its
 timings and the overrides are in the output's draft meta, as for a zoo build.
 """
 import argparse
-import dataclasses
 import json
 import time
 from pathlib import Path
 
+from specdecode.recipes import with_assignments
 from specdecode.zoo import local_path
 from specdecode.zoo.registry import entry, load_builder
-
-
-def parse(recipe, assignment: str):
-    """'field=value' -> (field, value of the field's type); a clear error on a bad name."""
-    name, _, raw = assignment.partition("=")
-    if name not in {f.name for f in dataclasses.fields(recipe)}:
-        raise SystemExit(f"error: {name!r} is not a field of {type(recipe).__name__}; "
-                         f"pick one of: {', '.join(f.name for f in dataclasses.fields(recipe))}")
-    old = getattr(recipe, name)
-    if isinstance(old, bool):
-        return name, raw.lower() in {"1", "true", "yes"}
-    if isinstance(old, tuple):
-        return name, tuple(int(x) for x in raw.split(",") if x)
-    return name, type(old)(raw) if old is not None else int(raw)
 
 
 def main() -> None:
@@ -44,7 +30,10 @@ def main() -> None:
         raise SystemExit(f"error: {args.out} exists; give a new --out directory")
     item = entry(args.name)
     builder = load_builder(item)
-    recipe = dataclasses.replace(builder.RECIPE, **dict(parse(builder.RECIPE, s) for s in args.set))
+    try:
+        recipe = with_assignments(builder.RECIPE, args.set)
+    except ValueError as e:
+        raise SystemExit(f"error: {e}") from None
     deps = {dep: local_path(f"zoo:{dep}") for dep in item.deps}
     t = time.perf_counter()
     builder.build(args.out, deps, args.seed, recipe=recipe)

@@ -204,6 +204,37 @@ def test_build_and_measure_end_to_end_on_a_tiny_target(smollm2_dir, tmp_path):
     assert report["cost"]["c"] > 0
 
 
+def test_recipe_probe_shares_one_teacher_pass_and_holds_prompts_out(smollm2_dir, tmp_path, monkeypatch):
+    """training/probe.py (bench/recipe_probe.py): one teacher pass for all variants, training
+    and held-out prompts disjoint, a variant that trains fits its own sequences better than
+    one that does not (lr 0), and a data field in a variant is refused before any work."""
+    from transformers import AutoTokenizer
+
+    from specdecode.training import probe as pr
+
+    target_dir = tmp_path / "target"
+    _tiny_target(vocab=49152, layers=2).save_pretrained(target_dir)
+    AutoTokenizer.from_pretrained(smollm2_dir).save_pretrained(target_dir)
+    recipe = dataclasses.replace(TINY, prompts_per_suite=2, batch_tokens=128)  # 12 prompts
+    calls, real = [], pr.teacher_data
+    monkeypatch.setattr(pr, "teacher_data", lambda *a, **k: calls.append(len(a[1])) or real(*a, **k))
+    rows = pr.probe(target_dir, recipe, [("lr=2e-2", "epochs=40"), ("lr=0", "epochs=1")],
+                    n_prompts=10, held_out=3, seed=0)
+    assert calls == [10] and [r.variant for r in rows] == [("lr=2e-2", "epochs=40"), ("lr=0", "epochs=1")]
+    trained, untrained = rows
+    assert trained.train_acceptance > untrained.train_acceptance + 0.2
+    for r in rows:
+        assert 0 <= r.held_out_acceptance <= r.held_out_coverage <= 1 and r.train_seconds > 0
+    train, held = pr.sample_split(list(range(12)), 10, 3, seed=0)
+    assert (len(train), len(held)) == (7, 3) and not set(train) & set(held)
+    assert pr.sample_split(list(range(12)), 10, 3, seed=0) == (train, held)
+    with pytest.raises(SpecDecodeError, match="new_tokens changes the teacher data.*--set"):
+        pr.probe(target_dir, recipe, [("new_tokens=9",)], n_prompts=10, held_out=3)
+    with pytest.raises(SpecDecodeError, match="more than the recipe's 12 training prompts"):
+        pr.probe(target_dir, recipe, [()], n_prompts=13, held_out=3)
+    assert calls == [10]
+
+
 # -- zoo:smollm2-135m-eagle: the same end to end on a tiny random target -------------------
 def test_eagle_build_measure_and_decode_on_a_tiny_target(smollm2_dir, tmp_path):
     from transformers import AutoTokenizer

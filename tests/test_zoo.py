@@ -219,6 +219,24 @@ def test_an_added_recipe_field_is_hashed_only_once_set():
     assert hashed_recipe(dataclasses.replace(TeacherRecipe(), raw_share=0.25))["raw_share"] == 0.25
 
 
+def test_recipe_assignments_take_each_fields_type_and_name_the_fix():
+    """recipes.with_assignments (bench/recipe_variant.py, bench/recipe_probe.py): text
+    parsed as the field's type; a bad name lists the fields, a bad value shows the form."""
+    from specdecode.recipes import with_assignments
+    from specdecode.zoo.smollm2_draft import RECIPE
+
+    got = with_assignments(RECIPE, ["lr=1e-3", "init_layers=0,27", "bf16=no", "suites=code,math",
+                                    "prompts_per_suite=3", "epochs=2"])
+    assert (got.lr, got.init_layers, got.bf16, got.suites) == (1e-3, (0, 27), False, ("code", "math"))
+    assert (got.prompts_per_suite, got.epochs) == (3, 2) and with_assignments(RECIPE, []) == RECIPE
+    with pytest.raises(ValueError, match="'nope' is not a field of DraftRecipe; pick one of: .*lr"):
+        with_assignments(RECIPE, ["nope=1"])
+    with pytest.raises(ValueError, match="lr takes a float, e.g. lr=0.003"):
+        with_assignments(RECIPE, ["lr=fast"])
+    with pytest.raises(ValueError, match="init_layers takes comma-separated ints, e.g. init_layers=0,1"):
+        with_assignments(RECIPE, ["init_layers=0,x"])
+
+
 def test_not_built_with_build_false_names_the_fix(small_zoo):
     with pytest.raises(SpecDecodeError, match="is not built; run `specdecode zoo build tiny`"):
         zoo.resolve("zoo:tiny", build=False)
