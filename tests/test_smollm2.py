@@ -99,6 +99,24 @@ def test_batched_greedy_equals_one_by_one_generate(eos_from_output):
         assert torch.equal(s.top_idx[len(p) - 1 :, 0].long(), s.ids[len(p):])  # argmax = greedy
 
 
+def test_teacher_topk_in_position_blocks_equals_all_at_once(monkeypatch):
+    """training/teacher.head_topk bounds the prefill's logits (LOGIT_BUDGET) without
+    changing the teacher data: a budget of one position per block gives the same top-k
+    ids and logits as the whole prefill at once, and the same greedy continuations."""
+    from specdecode.training import teacher
+
+    target = _tiny_target()
+    hs = torch.randn(3, 11, 32)
+    whole = target.lm_head(hs).topk(8, dim=-1)
+    monkeypatch.setattr(teacher, "LOGIT_BUDGET", 3 * 300)  # one position of 3 rows at a time
+    vals, idx = teacher.head_topk(target.lm_head, hs, 8)
+    assert torch.equal(idx, whole.indices) and torch.allclose(vals, whole.values, atol=1e-6)
+    blocked = teacher_data(target, _prompts(), TINY, eos_id=2)
+    monkeypatch.setattr(teacher, "LOGIT_BUDGET", 2**28)
+    for a, b in zip(blocked, teacher_data(target, _prompts(), TINY, eos_id=2)):
+        assert torch.equal(a.ids, b.ids) and torch.equal(a.top_idx, b.top_idx)
+
+
 def test_subset_keeps_specials_and_frequent_tokens():
     seqs = teacher_data(_tiny_target(), _prompts(), TINY, eos_id=2)
     subset = choose_subset(seqs, 40, 300)

@@ -14,6 +14,7 @@
     features.py    hidden-state (EAGLE-style) drafts: unrolled training, acceptance
     cost.py        the cost ratio c of one draft step to one target call
     measure.py     acceptance per suite on the test splits and c, for any draft
+    probe.py       a draft recipe's training settings on held-out prompts (one teacher pass)
 
 Imports only light modules at package import time. Nothing here imports zoo/ (the zoo's
 builders import this package) or proposers/ (the copy head's lookup is specdecode.lookup).
