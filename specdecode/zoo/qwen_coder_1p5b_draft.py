@@ -19,7 +19,8 @@ Sizing (measured 2026-12-02 on a 2-core Xeon with AMX, the 1.5B in bf16):
   land near 0.08-0.10 (goal <= 0.12).
 - Training: 5 epochs on 2 layers + the subset rows, bf16 autocast (14.0 min in the first build).
 Second recipe (2026-12-02, this file): the first build's LM alone accepted 0.14 on code.
-An ad-hoc probe (not committed) on 80 training / 16 held-out sequences (3 epochs) found
+A probe (first ad hoc; now bench/recipe_probe.py, rerun in reports/probe/) on 80
+training / 16 held-out sequences (3 epochs) found
 the SmolLM2 draft's learning rate too high for the 1.5B's d = 1536 layers: lr 3e-3 fit its own training
 sequences to 0.42 and held-out 0.23; 1e-3 0.78 / 0.33; 5e-4 0.78 / 0.35; 2.5e-4
 0.79 / 0.34. Layers (0, 27) at 5e-4: 0.60 / 0.29. So lr 5e-4, 4 epochs, and broader chat
