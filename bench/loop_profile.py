@@ -2,12 +2,15 @@
 generation, with the same target, draft, k and prompt (T = 0), side by side.
 
     .venv/bin/python bench/loop_profile.py [--target zoo:qwen2.5-coder-1.5b]
-        [--draft zoo:qwen2.5-coder-0.5b] [--k 4] [--tokens 96] [--reps 4] [--profile]
+        [--draft zoo:qwen2.5-coder-0.5b] [--k 4] [--tokens 96] [--reps 4] [--profile] [--rows]
 
 For each repetition (the order alternates): wall seconds of both, our loop's split (draft stage, target calls,
 the rest = loop bookkeeping, from the cycle records) and whether the tokens are equal.
 --profile adds one cProfile pass of each (top functions by own time), which counts the
 model forwards and the time inside torch's Linear, the bulk of both.
+--rows adds one untimed pass of each with forward hooks on both models' transformers
+modules: the token rows every call feeds, call by call, so the model work of the two
+loops can be compared directly.
 """
 import argparse
 import cProfile
@@ -54,6 +57,52 @@ def profile(label: str, fn, top: int) -> None:
     print(f"--- cProfile, {label} ---\n{out.getvalue()}", flush=True)
 
 
+def rows_per_call(models: dict, fn) -> dict[str, list[int]]:
+    """{role: the input rows (tokens fed) of each forward call of that model, in order}
+    during fn(); models: {role: CausalLM}."""
+    seen: dict[str, list[int]] = {role: [] for role in models}
+
+    def hook(role):
+        def pre(_module, args, kwargs):
+            x = next(t for t in (kwargs.get("input_ids"), args[0] if args else None,
+                                 kwargs.get("inputs_embeds")) if t is not None)
+            seen[role].append(int(x.shape[1]))  # (B, rows) ids or (B, rows, d) embeddings
+        return pre
+
+    # base_model: the decoder stack every call reaches (a subset-head draft calls it directly)
+    handles = [m.model.base_model.register_forward_pre_hook(hook(role), with_kwargs=True)
+               for role, m in models.items()]
+    try:
+        fn()
+    finally:
+        for h in handles:
+            h.remove()
+    return seen
+
+
+def runs(xs: list[int]) -> str:
+    """[58, 5, 5, 5, 3] -> '58, 5 x3, 3' (a run of equal counts as value x length)."""
+    out, i = [], 0
+    while i < len(xs):
+        j = i
+        while j < len(xs) and xs[j] == xs[i]:
+            j += 1
+        out.append(f"{xs[i]} x{j - i}" if j - i > 1 else str(xs[i]))
+        i = j
+    return ", ".join(out)
+
+
+def compare_rows(ours: dict[str, list[int]], hf: dict[str, list[int]]) -> None:
+    """Print both loops' calls and rows per model, and where their call sequences first
+    differ (HF folds the target's prefill into its first verify: one call fewer)."""
+    for role in ours:
+        a, b = ours[role], hf[role]
+        print(f"{role}: ours {len(a)} calls, {sum(a)} rows; HF assisted {len(b)} calls, {sum(b)} rows")
+        print(f"  ours: {runs(a)}\n  HF:   {runs(b)}")
+        k = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), None)
+        print(f"  first differing call: {k}" if k is not None else f"  calls agree over the first {min(len(a), len(b))}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--target", default="zoo:qwen2.5-coder-1.5b")
@@ -63,6 +112,7 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=4)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--rows", action="store_true", help="count the rows each model call feeds (untimed)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     target, draft = load(args.target, "target"), load(args.draft, "draft")
@@ -99,6 +149,9 @@ def main() -> None:
     if args.profile:
         profile("ours", run_ours, 12)
         profile("HF assisted", run_hf, 12)
+    if args.rows:
+        both = {"target": target, "draft": draft}
+        compare_rows(rows_per_call(both, run_ours), rows_per_call(both, run_hf))
 
 
 def timed(fn):
