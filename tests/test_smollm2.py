@@ -156,6 +156,27 @@ def test_training_is_deterministic_and_raises_acceptance():
     assert acc(after) > acc(before) + 0.2
 
 
+def test_acceptance_measures_an_int8_draft_as_its_own_forward_predicts():
+    """`zoo measure` of an int8 draft (zoo:qwen2.5-coder-*-int8): its head is a packed
+    module, not a weight to index; the measured acceptance must be what the quantized
+    model's own head predicts over the continuation's rows, whole vocabulary or a subset."""
+    from specdecode.models.quantize import quantize
+
+    target = _tiny_target()
+    seqs = teacher_data(target, _prompts(4), TINY, eos_id=2)
+    draft = quantize(lm_draft.make_draft(target, TINY).float().eval())
+    for subset in (torch.arange(300), choose_subset(seqs, 40, 300)):
+        got = lm_draft.acceptance(draft, seqs, subset)
+        hits = {}
+        for s in seqs:
+            h = draft.model(input_ids=s.ids[None]).last_hidden_state[0, s.n_prompt - 1 : -1]
+            logits = draft.lm_head(h)[:, subset]  # the same rows at once: int8 activations are scaled per call
+            pred = subset[logits.argmax(-1)]
+            n, ok = hits.get(s.domain, (0, 0))
+            hits[s.domain] = (n + len(pred), ok + int((pred == s.ids[s.n_prompt :]).sum()))
+        assert {d: r["lm_acceptance"] for d, r in got.items()} == {d: ok / n for d, (n, ok) in hits.items()}
+
+
 def test_make_draft_keeps_the_targets_architecture():
     """A Qwen2 target (the real pair's class, q/k/v biases) gets a Qwen2 draft whose layers
     are the named target layers, biases included."""

@@ -118,12 +118,12 @@ def acceptance(draft, seqs: list[TeacherSeq], subset: torch.Tensor,
     the LM's token was right where the copy head fired), `coverage` (target tokens inside
     the subset)."""
     device = next(draft.parameters()).device
-    w = draft.get_output_embeddings().weight[subset.to(device)]  # (V', d)
+    head = subset_head(draft, subset.to(device))
     inside = inside_mask(subset, draft.config.vocab_size)
     stats: dict[str, Counter] = {}
     for s in seqs:
         h = draft.model(input_ids=s.ids[None].to(device)).last_hidden_state[0]  # (T, d)
-        pred = subset[(h[s.n_prompt - 1 : -1] @ w.T).argmax(-1).cpu()].tolist()
+        pred = subset[head(h[s.n_prompt - 1 : -1]).argmax(-1).cpu()].tolist()
         ids = s.ids.tolist()
         row = stats.setdefault(s.domain, Counter())
         for j, t in enumerate(range(s.n_prompt, len(ids))):
@@ -134,6 +134,17 @@ def acceptance(draft, seqs: list[TeacherSeq], subset: torch.Tensor,
             if copied is not None:  # where the copy head fires: it vs the LM
                 row.update(fired=1, copy_ok=copied == ids[t], lm_ok_fired=lm_ok)
     return {d: _rates(r) for d, r in stats.items()}
+
+
+def subset_head(draft, subset: torch.Tensor):
+    """hidden (T, d) -> logits (T, V') over the subset's ids. A float head multiplies only
+    the subset's rows; an int8 head (models/quantize.py) packs its weight, so it is called
+    whole and the subset's columns are picked."""
+    head = draft.get_output_embeddings()
+    if callable(head.weight):  # torch.ao dynamic Linear: .weight() unpacks, no row indexing
+        return lambda h: head(h)[:, subset]
+    w = head.weight[subset]  # (V', d)
+    return lambda h: h @ w.T
 
 
 def _rates(r: Counter) -> dict:
