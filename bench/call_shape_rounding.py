@@ -1,5 +1,7 @@
-"""How far do a model's logits move between call shapes in bf16? The measurement behind
-audit.REL_TOLERANCE (docs/dtype.md).
+"""How far do a model's logits move between call shapes, in bf16 or with int8 Linear
+layers? The measurement behind audit.REL_TOLERANCE (docs/dtype.md). bf16 rounds each
+product differently by call shape; int8 layers quantize their activations with one scale
+per call (the call's largest value), so a row's logits depend on the rows fed with it.
 
 Along the target's own greedy output for a few chat-templated suite prompts, the logits of
 every position are computed three ways, as the runs compute them:
@@ -10,7 +12,8 @@ For each pair of ways and each position, the change of the top1 - top2 margin (t
 the reference way's top two tokens), divided by the row's max |logit|, is what a near-tie
 must be smaller than to flip. Prints percentiles and the max, and writes JSON.
 
-    .venv/bin/python bench/bf16_rounding.py --model zoo:qwen2.5-coder-1.5b --dtype bf16
+    .venv/bin/python bench/call_shape_rounding.py --model zoo:qwen2.5-coder-1.5b --dtype bf16
+    .venv/bin/python bench/call_shape_rounding.py --model zoo:qwen2.5-coder-1.5b --int8
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ import torch
 
 from specdecode.decoder import encode_prompt
 from specdecode.models.loading import load_model
+from specdecode.models.quantize import quantize
 from specdecode.suites import load_suite
 
 SUITES = ("code", "math", "chat", "translation")
@@ -64,11 +68,15 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="zoo:smollm2-135m")
     p.add_argument("--dtype", default="bf16")
+    p.add_argument("--int8", action="store_true",
+                   help="load in fp32, then make every Linear layer int8 (models/quantize.py, as the int8 drafts)")
     p.add_argument("--prompts", type=int, default=2, help="per suite")
     p.add_argument("--new-tokens", type=int, default=64)
     p.add_argument("--out", default=None)
     args = p.parse_args()
-    lm = load_model(args.model, dtype=args.dtype)
+    lm = load_model(args.model, dtype="fp32" if args.int8 else args.dtype)
+    if args.int8:
+        quantize(lm.model)
     found = {"full-step": [], "full-verify": [], "step-verify": []}
     with torch.no_grad():
         for suite in SUITES:
@@ -80,7 +88,8 @@ def main() -> int:
                 found["full-verify"].append(shifts(full, verify))
                 found["step-verify"].append(shifts(step, verify))
                 print(f"{suite}/{item.id}: {len(seq) - len(ids)} positions", file=sys.stderr)
-    result = {"model": args.model, "dtype": args.dtype, "positions": 0, "relative_margin_shift": {}}
+    fmt = "int8 Linear layers" if args.int8 else args.dtype
+    result = {"model": args.model, "dtype": fmt, "positions": 0, "relative_margin_shift": {}}
     for name, parts in found.items():
         x = torch.cat(parts)
         result["positions"] = len(x)

@@ -1,7 +1,7 @@
 """Target call time by number of tokens fed (the verify cost v(k)), with and without the
 padding of 2..3-token calls to 4 rows (`min_verify_rows`), measured side by side.
 
-    .venv/bin/python bench/verify_cost.py [--target zoo:smollm2-135m] [--context 300]
+    .venv/bin/python bench/verify_cost.py [--target zoo:smollm2-135m] [--context 300] [--int8]
 
 Prints the median milliseconds per call and the ratio to a 1-token call. On the 2-core
 CPU machine this showed a 3-token call slower than a 5-token one (BLAS runs 2-3-row
@@ -14,6 +14,7 @@ import time
 import torch
 
 from specdecode.models import load_model
+from specdecode.models.quantize import quantize
 
 
 def call_ms(model, context: list[int], n: int, reps: int) -> float:
@@ -34,9 +35,15 @@ def main() -> None:
     ap.add_argument("--context", type=int, default=300, help="tokens already in the KV cache")
     ap.add_argument("--reps", type=int, default=15)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--int8", action="store_true",
+                    help="load in fp32, then make every Linear layer int8 (models/quantize.py, as the int8 drafts)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    model = load_model(args.target)
+    model = load_model(args.target)  # fp32; --int8 quantizes that
+    if args.int8:
+        quantize(model.model)
+    print(f"{args.target}: {'int8 Linear layers' if args.int8 else model.dtype_decision.dtype}, "
+          f"{args.context}-token context, {args.threads} threads")
     context = [(i * 7919) % 20000 + 100 for i in range(args.context)]
     model.logits_for(context, 1)  # warm-up and prefill
     print(f"{'tokens':>6} {'plain ms':>9} {'v':>5} {'padded ms':>10} {'v':>5}")

@@ -11,7 +11,7 @@ is a real mismatch: a bug. (A gap far below 0 means the method's token clearly b
 recorded target-only token: the baseline's record is what is wrong, still not a near-tie.)
 
 fp32 has tolerance 0: an fp32 run must be token-identical. The bf16 tolerance is
-measured (bench/bf16_rounding.py, docs/dtype.md): it bounds how far the margin between
+measured (bench/call_shape_rounding.py, docs/dtype.md): it bounds how far the margin between
 two tokens moves between call shapes in bf16.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from .analysis.exactness import first_diff
 
 # tolerance = REL_TOLERANCE[dtype] x max |logit| of the row: bf16 keeps 8 significant
 # bits (relative step 2^-8), and the two call shapes' rounding differences grow with the
-# scale of the logits. The factor is measured (bench/bf16_rounding.py, docs/dtype.md).
+# scale of the logits. The factor is measured (bench/call_shape_rounding.py, docs/dtype.md).
 REL_TOLERANCE = {"float32": 0.0, "bfloat16": 8 * 2.0 ** -8}
 
 
