@@ -14,6 +14,7 @@ from typing import Callable, Iterator, Mapping
 from .config import GenerationConfig, MethodConfig, SamplingConfig
 from .controllers import CONTROLLERS
 from .loop import Roles, decode
+from .models.quantize import check_target
 from .models.wrapper import CausalLM
 from .params import build_params
 from .proposers import PROPOSERS
@@ -63,6 +64,7 @@ def resolve_method(method: MethodConfig, sampling: SamplingConfig,
                                      f"controller '{method.controller}'")
     verifier.check(proposer)
     if target is not None:
+        check_target(target, proposer.drafts)
         proposer.bind(target, dict(models or {}))
     return Resolved(proposer, verifier, controller_cls, controller_params, method)
 

@@ -43,6 +43,10 @@ def work(tmp_path_factory) -> Path:
         lm = tiny_lm(vocab=24, seed=seed, layers=layers, hidden=16, max_len=64)
         lm.model.save_pretrained(root / name)
         lm.tokenizer.save_pretrained(root / name)
+    (root / "target-int8").mkdir()  # the target's files, with a meta asking for int8 weights
+    for f in (root / "target").iterdir():
+        (root / "target-int8" / f.name).write_bytes(f.read_bytes())
+    (root / "target-int8" / "specdecode_draft.json").write_text('{"quantize": "int8"}')
     (root / "prompt.txt").write_text("w1 w2 w3", encoding="utf-8")
     (root / "unreadable.txt").write_text("w1 w2", encoding="utf-8")
     (root / "empty.txt").write_text("")
@@ -225,6 +229,11 @@ CASES: dict[str, tuple[list[str], str] | tuple[list[str], str, str]] = {
     "draft is a file": (gen("--draft", "@/afile"), "--draft '"),
     "draft is not a model": (gen("--draft", "@/adir"), "cannot load model"),
     "bench target is a file": (bench(S, "target=@/afile"), "target '"),
+    "int8 target, generate": (["generate", "--target", "@/target-int8", "--proposer", "ngram", "--prompt", "w1"],
+                              "has int8 Linear layers, which suit drafts only"),
+    "int8 target, bench": (bench(S, "target=@/target-int8"), "use the unquantized model as the target"),
+    "int8 zoo target, never built": (bench(S, "target=zoo:qwen2.5-coder-0.5b-int8"),
+                                     "target 'zoo:qwen2.5-coder-0.5b-int8' has int8 Linear layers"),
     # files: configs, suites, --set / --param values
     "config is a directory": (bench(config="@/dir.yaml"), "config file '"),
     "config unreadable": (bench(config="@/unreadable.yaml"), "is not readable (permission denied)"),
@@ -385,3 +394,18 @@ def test_json_output_never_holds_nan(work, capsys, monkeypatch):
         raise AssertionError(f"{name} in JSON output")
 
     json.loads(out, parse_constant=no_constant)
+
+
+def test_the_api_refuses_a_drafting_method_on_an_int8_target(work):
+    """Past the CLI too: the decoder refuses an int8 target for any method that drafts,
+    and runs target-only on it (models/quantize.check_target)."""
+    from specdecode import GenerationConfig, MethodConfig, SamplingConfig, generate
+    from specdecode.errors import SpecDecodeError
+    from specdecode.models import load_model
+
+    target = load_model(str(work / "target-int8"))
+    cfg = GenerationConfig(max_new_tokens=4, stop_at_eos=False)
+    with pytest.raises(SpecDecodeError, match="int8 Linear layers, which suit drafts only"):
+        generate(target, [1, 2, 3], method=MethodConfig(proposer="ngram", k=4), sampling=SamplingConfig(0.0), gen_cfg=cfg)
+    got = generate(target, [1, 2, 3], method=MethodConfig(proposer="none"), sampling=SamplingConfig(0.0), gen_cfg=cfg)
+    assert len(got.output_ids) == 4

@@ -65,6 +65,17 @@ class MethodSpec:
         return PEERS.get(self.peer).model_roles
 
     @property
+    def drafts(self) -> bool:
+        """Whether the target verifies tokens it did not choose (target-only and HF greedy do not)."""
+        if self.loop is not None:
+            from ..proposers import PROPOSERS
+
+            return PROPOSERS.get(self.loop.proposer).drafts
+        from .peers import PEERS
+
+        return PEERS.get(self.peer).takes_k
+
+    @property
     def uses_draft(self) -> bool:
         return "draft" in self.roles
 
@@ -369,6 +380,7 @@ def _check_grid(cfg: BenchConfig) -> None:
                                   f"set models: {{{missing[0]}: MODEL}} in that method")
     if not any(m.loop is not None and m.loop.proposer == "none" for m in cfg.methods):
         raise SpecDecodeError("methods: no target-only baseline; add e.g. target-only: {proposer: none}")
+    from ..models.loading import check_target_spec
     from ..suites import SUITES
 
     for s in cfg.suites:
@@ -402,12 +414,14 @@ def _check_numbers(cfg: BenchConfig) -> None:
 def _check_paths(cfg: BenchConfig) -> None:
     """Local paths in the config, before any model loads: user suite files must be readable
     UTF-8 files, model paths readable directories (zoo:NAME and hub ids are left to the loader)."""
+    from ..models.loading import check_target_spec
     from ..suites import SUITES
 
     for s in cfg.suites:
         if s not in SUITES:
             read_text_file(s, "suite file", fix="give an existing JSONL file or a built-in suite name")
     check_model_path(cfg.target, "target")
+    check_target_spec(cfg.target, any(m.drafts for m in cfg.methods))  # not an int8 target
     if cfg.draft is not None:
         check_model_path(cfg.draft, "draft")
     for m in cfg.methods:

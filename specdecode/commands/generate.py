@@ -146,6 +146,7 @@ def run(args) -> int:
     from ..config import GenerationConfig, MethodConfig, SamplingConfig
     from ..decoder import SpeculativeDecoder, encode_prompt, resolve_method
     from ..models import load_model
+    from ..models.loading import check_target_spec
     from ..proposers import PROPOSERS
     from ..stats import stats_line
 
@@ -167,6 +168,7 @@ def run(args) -> int:
     dtype = args.dtype or dtypes.default_choice()
     dtypes.check_supported(dtype, device)
     check_model_path(args.target, "--target")
+    check_target_spec(args.target, PROPOSERS.get(proposer).drafts)
     for role in roles:
         check_model_path(model_ids[role], "--draft" if role == "draft" else f"--model {role}")
     prompt = _read_prompt(args)

@@ -7,8 +7,14 @@ weights it reads. Measured on a 2-core AMD EPYC VM (2026-12-03, 200-token contex
 2.13, 2 threads, bench/draft_step.py): one Qwen2.5-Coder-0.5B step takes ~205 ms in fp32,
 100-135 ms in bf16 and 39-43 ms with int8 Linear layers. A draft only proposes; verification against the target
 keeps every exact method exact whatever the draft's weights are, so quantization can
-only move acceptance, which the benchmark measures. A target could be quantized the same
-way, but then it is another model: target-only must run the same files to compare.
+only move acceptance, which the benchmark measures.
+
+Never a target of a drafting method: an int8 layer quantizes its input with one scale per
+call (the call's largest value), so a row's logits depend on the rows fed with it. On the
+Qwen2.5-Coder-1.5B the top1 - top2 margin moved by up to 0.29 of max |logit| between a
+1-token step and a 5-token verify (median 0.017; bf16: at most 0.014), so no method could
+reproduce int8 target-only and the exactness audit could not tell a bug from rounding
+(docs/dtype.md, bench/call_shape_rounding.py --int8). check_target() refuses it.
 
 A model directory asks for it in its meta file (specdecode_draft.json):
 {"quantize": "int8"}. Such a model always loads in fp32 (quantize_dynamic reads fp32
@@ -31,6 +37,26 @@ def check_scheme(scheme: str, name: str, device: str) -> None:
     if device != "cpu":
         raise SpecDecodeError(f"model '{name}' has int8 weights, which run on the CPU only; use "
                               f"--device cpu, or its unquantized base on {device}")
+
+
+def is_quantized(model) -> bool:
+    """Does `model` hold int8 Linear layers (quantize() ran on it)?"""
+    import torch
+
+    return any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in model.modules())
+
+
+def target_error(name: str) -> SpecDecodeError:
+    return SpecDecodeError(
+        f"target '{name}' has int8 Linear layers, which suit drafts only: they scale activations per "
+        "call, so its logits move with the number of tokens a call verifies and no method can reproduce "
+        "its target-only (docs/dtype.md); use the unquantized model as the target")
+
+
+def check_target(target, drafts: bool) -> None:
+    """A drafting method on an int8 target: the one-line error (see the module docstring)."""
+    if drafts and is_quantized(target.model):
+        raise target_error(target.name)
 
 
 def quantize(model, keep_head: bool = False):
