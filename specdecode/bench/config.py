@@ -380,7 +380,6 @@ def _check_grid(cfg: BenchConfig) -> None:
                                   f"set models: {{{missing[0]}: MODEL}} in that method")
     if not any(m.loop is not None and m.loop.proposer == "none" for m in cfg.methods):
         raise SpecDecodeError("methods: no target-only baseline; add e.g. target-only: {proposer: none}")
-    from ..models.loading import check_target_spec
     from ..suites import SUITES
 
     for s in cfg.suites:
