@@ -312,3 +312,22 @@ def parse_device(text: str, flag: str = "--device") -> str:
 def warn(message: str) -> None:
     """One `warning: ...` line on stderr, for an option that is accepted but has no effect."""
     print("warning: " + " ".join(message.split()), file=sys.stderr)
+
+
+def check_target_spec(spec: str, drafts: bool) -> None:
+    """Before anything is built or loaded: a method that drafts, on a target whose weights
+    are int8 (a zoo entry's recipe or a directory's meta says "quantize"), gets the one-line
+    error of models/quantize.check_target."""
+    if not drafts:
+        return
+    from .models.loading import read_meta
+    from .models.quantize import target_error
+    from .zoo.registry import ZOO_PREFIX, entry, load_builder
+
+    if spec.startswith(ZOO_PREFIX):
+        scheme = getattr(load_builder(entry(spec)).RECIPE, "quantize", None)
+    else:
+        path = Path(spec).expanduser()
+        scheme = read_meta(path).get("quantize") if path.is_dir() else None
+    if scheme:
+        raise target_error(spec)

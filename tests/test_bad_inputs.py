@@ -406,6 +406,7 @@ def test_the_api_refuses_a_drafting_method_on_an_int8_target(work):
     target = load_model(str(work / "target-int8"))
     cfg = GenerationConfig(max_new_tokens=4, stop_at_eos=False)
     with pytest.raises(SpecDecodeError, match="int8 Linear layers, which suit drafts only"):
-        generate(target, [1, 2, 3], method=MethodConfig(proposer="ngram", k=4), sampling=SamplingConfig(0.0), gen_cfg=cfg)
+        generate(target, [1, 2, 3], method=MethodConfig(proposer="ngram", k=4), sampling=SamplingConfig(0.0),
+                 gen_cfg=cfg)
     got = generate(target, [1, 2, 3], method=MethodConfig(proposer="none"), sampling=SamplingConfig(0.0), gen_cfg=cfg)
     assert len(got.output_ids) == 4

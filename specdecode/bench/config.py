@@ -30,8 +30,8 @@ import yaml
 
 from ..config import MAX_THREADS, MAX_VERIFY_ROWS, MIN_TEMPERATURE, MethodConfig
 from ..errors import SpecDecodeError
-from ..inputs import (check_distinct, check_float, check_int, check_model_path, check_seed, is_finite_number,
-                      is_int, read_text_file, show, warn)
+from ..inputs import (check_distinct, check_float, check_int, check_model_path, check_seed, check_target_spec,
+                      is_finite_number, is_int, read_text_file, show, warn)
 
 # The shipped presets: every YAML file in specdecode/bench/presets (a new preset is one file).
 PRESETS = tuple(sorted(f.name.removesuffix(".yaml") for f in resources.files("specdecode.bench.presets").iterdir()
@@ -413,7 +413,6 @@ def _check_numbers(cfg: BenchConfig) -> None:
 def _check_paths(cfg: BenchConfig) -> None:
     """Local paths in the config, before any model loads: user suite files must be readable
     UTF-8 files, model paths readable directories (zoo:NAME and hub ids are left to the loader)."""
-    from ..models.loading import check_target_spec
     from ..suites import SUITES
 
     for s in cfg.suites:

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..config import MAX_VERIFY_ROWS
 from ..errors import SpecDecodeError
 from .. import dtypes
-from ..inputs import check_model_path, int_arg, parse_device, read_text_file, show, warn
+from ..inputs import check_model_path, check_target_spec, int_arg, parse_device, read_text_file, show, warn
 
 
 def add_parser(sub) -> None:
@@ -146,7 +146,6 @@ def run(args) -> int:
     from ..config import GenerationConfig, MethodConfig, SamplingConfig
     from ..decoder import SpeculativeDecoder, encode_prompt, resolve_method
     from ..models import load_model
-    from ..models.loading import check_target_spec
     from ..proposers import PROPOSERS
     from ..stats import stats_line
 

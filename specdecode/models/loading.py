@@ -89,26 +89,6 @@ def read_meta(where: Path | str) -> dict:
     return {**meta, "kind": _OLD_KIND_NAMES.get(kind, kind)}
 
 
-def declared_quantize(spec: str) -> str | None:
-    """The weight scheme model `spec` asks for ("int8" or None), known before anything is
-    built or loaded: a zoo entry's recipe, or a local directory's meta file."""
-    from ..zoo.registry import ZOO_PREFIX, entry, load_builder
-
-    if spec.startswith(ZOO_PREFIX):
-        return getattr(load_builder(entry(spec)).RECIPE, "quantize", None)
-    path = Path(spec).expanduser()
-    return read_meta(path).get("quantize") if path.is_dir() else None
-
-
-def check_target_spec(spec: str, drafts: bool) -> None:
-    """Before loading: a drafting method on a target with int8 weights is refused
-    (models/quantize.py, check_target)."""
-    from .quantize import target_error
-
-    if drafts and declared_quantize(spec):
-        raise target_error(spec)
-
-
 def model_kind(spec: str) -> ModelKind:
     """The kind of model `spec` names, from its meta file alone (no weights are read)."""
     return MODEL_KINDS.get(read_meta(resolve_path(spec))["kind"])

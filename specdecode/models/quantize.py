@@ -55,8 +55,9 @@ def target_error(name: str) -> SpecDecodeError:
 
 def check_target(target, drafts: bool) -> None:
     """A drafting method on an int8 target: the one-line error (see the module docstring)."""
-    if drafts and is_quantized(target.model):
-        raise target_error(target.name)
+    model = getattr(target, "model", None)  # a plug-in model kind may hold no torch module
+    if drafts and hasattr(model, "modules") and is_quantized(model):
+        raise target_error(getattr(target, "name", "?"))
 
 
 def quantize(model, keep_head: bool = False):
