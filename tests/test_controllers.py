@@ -1,4 +1,6 @@
 """Controller behaviour on synthetic cycle records (no model needed)."""
+import dataclasses
+
 import pytest
 import torch
 
@@ -45,6 +47,25 @@ def test_auto_falls_back_when_speculation_is_slower():
 def test_auto_keeps_speculating_when_it_pays():
     ks = drive(make("auto"), 200, spec_rate=25.0)
     assert sum(k > 0 for k in ks[10:]) == len(ks) - 10
+
+
+def test_auto_judges_speculation_on_cycles_that_drafted():
+    """A lookup proposer finds no match on most cycles: those are target-only steps (nothing
+    drafted, no model called) and must neither count as speculative evidence nor set the
+    speculative rate. Only the rare drafting cycles, which pay, decide: no fallback."""
+    ctl = make("auto")
+    ks = []
+    for i in range(300):
+        k = ctl.next_k()
+        ks.append(k)
+        if k == 0:
+            ctl.observe(cycle(0, 0, 0.1))
+        elif i % 6:  # no match: a plain step at a slightly worse rate (noise)
+            ctl.observe(dataclasses.replace(cycle(0, 0, 0.11), k=k, draft_calls=0))
+        else:  # a match: 4 drafted, 3 accepted, 4 tokens for 1.2 steps
+            ctl.observe(dataclasses.replace(cycle(k, min(3, k), 0.12), draft_calls=0))
+    assert ks[:2] == [0, 0] and all(k > 0 for k in ks[2:]), ks[:40]
+    assert ctl.rate["spec"] > ctl.rate["plain"]
 
 
 def test_heuristic_schedule_and_bounds():
