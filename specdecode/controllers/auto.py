@@ -8,9 +8,10 @@ probes again after `probe_every` cycles (doubling on each failed probe, up to
 A cycle that drafted nothing and called no model (a lookup proposer, n-gram or suffix,
 that found no match) is a target-only step whatever k was asked: it counts as one, so
 a decision about speculating rests on cycles that speculated. Before, such cycles filled
-`min_spec` with plain-speed samples, and a fallback could be decided on no draft at all:
-on the default pair on an AVX2 CPU, `ngram-auto` sat in its fallback through the
-translation prompts (8 of 199 cycles tried a draft), where fixed k = 4 gained 1.31x.
+`min_spec` with plain-speed samples, and a fallback could be decided on no draft at all.
+(Measured on the default pair on an AVX2 CPU, README: the all-suite speedup of
+`ngram-auto` did not move beyond noise, because there its drafting cycles themselves
+often lost to plain steps.)
 
 carry (default True): a decoder that runs several prompts of the method (the bench
 worker) starts each generation from the previous one's rates, mode and k (base.py,
