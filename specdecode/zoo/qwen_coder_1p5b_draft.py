@@ -34,6 +34,8 @@ positions instead of 87,702 (WritingBench requests of at most 800 characters, 70
 extras instead of 100), 3 epochs instead of 4, and a quarter of the prompts fed raw (no
 chat template; a code extra as its bare signature + docstring) for plain completion.
 Built alone: 32.5 min (data 19.4, training 13.0; peak RSS 11.3 GB), still over 30;
+on a 2-core Intel Xeon with AMX 14.3 min (data 7.3, training 6.3; c = 0.087,
+reports/measure/qwen-1.5b-draft-amx.txt);
 c = 0.083; acceptance 0.965 code, 0.695 math, 0.29 chat (reports/measure/qwen-1.5b-draft.txt);
 general-set gaps +0.098 chat-templated, +0.075 raw (second build +0.101, +0.145).
 Goals (issue 11): c <= 0.12, greedy acceptance >= 0.7 on code (`specdecode zoo measure
