@@ -363,6 +363,21 @@ def test_oracle_best_fixed_k_per_suite():
     assert "## Oracle best fixed k per suite" in render_oracle_md(list(rows.values()))
 
 
+def test_oracle_compares_an_adaptive_method_only_with_fixed_k_of_its_own_draft_model():
+    from specdecode.analysis.oracle import oracle_fixed_k
+
+    def r(method, controller, draft):
+        rec = run_records()[1]
+        cfg = dict(rec["method_config"], controller=controller, k=4)
+        return dict(rec, method=method, method_config=cfg, models={"draft": {"name": draft, "hash": draft[-1]}})
+    recs = [r("big-k4", "fixed", "zoo:big"), r("small-k4", "fixed", "zoo:small"), r("small-auto", "auto", "zoo:small")]
+    cells = [{"method": m, "suite": "code", "temperature": 0.0, "tokens_per_s": v}
+             for m, v in (("big-k4", 20.0), ("small-k4", 10.0), ("small-auto", 12.0))]
+    (row,) = oracle_fixed_k(cells, recs)
+    assert row["best_method"] == "small-k4" and row["fixed_tried"] == [4]
+    assert [a["method"] for a in row["adaptive"]] == ["small-auto"] and math.isclose(row["adaptive"][0]["ratio"], 1.2)
+
+
 def test_k_per_cycle_plot(tmp_path):
     from specdecode.analysis.plots_controllers import adaptive_methods, k_series, write_controller_plots
 

@@ -1,5 +1,6 @@
 """Oracle best fixed k per suite: among the methods of one proposer family (same proposer,
-verifier and their params) whose controller is `fixed`, the fastest per (suite,
+verifier, their params and models: a draft model is part of the family) whose controller
+is `fixed`, the fastest per (suite,
 temperature) by tokens/s; every adaptive controller of the family (any other
 controller) is shown as a ratio to it. "Oracle": the best fixed k is known only after
 the run, so an adaptive controller at ratio >= 1 - TOLERANCE has matched the best
@@ -16,12 +17,14 @@ FAMILY_KEYS = ("proposer", "proposer_params", "verifier", "verifier_params", "mo
 
 
 def _configs(records: list[dict]) -> dict[str, dict]:
-    """method -> its resolved loop config (peers and target-only left out)."""
+    """method -> its resolved loop config with the record's model identities under
+    "models" ({role: {name, hash, ...}}: the draft lives there, not in method_config);
+    peers and target-only left out."""
     out = {}
     for r in records:
         cfg = r.get("method_config") or {}
         if cfg.get("kind") == "loop" and cfg.get("proposer") not in (None, "none"):
-            out.setdefault(r["method"], cfg)
+            out.setdefault(r["method"], {**cfg, "models": r.get("models") or cfg.get("models") or {}})
     return out
 
 
