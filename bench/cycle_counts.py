@@ -1,6 +1,8 @@
 """Per-cycle counts of one method on one suite, from a run's records (no model call):
 cycles, cycles that asked for a draft (k > 0), cycles that drafted something, tokens
-drafted and accepted. What README's account of the `auto` controller's n-gram runs cites.
+drafted and accepted; then where the decode time went: seconds and tokens emitted in
+cycles that asked for no draft (plain target steps) and in those that asked, with the
+mean k asked. What README's accounts of the `auto` controller's runs cite.
 
     .venv/bin/python bench/cycle_counts.py runs/ngram-auto-avx2.jsonl.gz --method ngram-auto [--suite translation]
 """
@@ -11,6 +13,26 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from specdecode.analysis.load import load_runs  # noqa: E402
+
+COUNTS = ("cycles", "asked", "drafted", "tokens", "accepted")
+TIMES = ("plain_s", "plain_tok", "spec_s", "spec_tok", "k_sum")
+
+
+def _add(row: dict, cycle: dict) -> None:
+    for name, v in zip(COUNTS, (1, cycle["k"] > 0, cycle["drafted"] > 0, cycle["drafted"], cycle["accepted"])):
+        row[name] += int(v)
+    side = "spec" if cycle["k"] > 0 else "plain"
+    row[f"{side}_s"] += cycle["end"] - cycle["start"]
+    row[f"{side}_tok"] += cycle["emitted"]
+    row["k_sum"] += cycle["k"]
+
+
+def _line(suite: str, row: dict) -> str:
+    counts = " ".join(f"{row[n]:>{max(len(n), 6)}}" for n in COUNTS)
+    rate = lambda side: row[f"{side}_tok"] / row[f"{side}_s"] if row[f"{side}_s"] else float("nan")  # noqa: E731
+    k_mean = row["k_sum"] / row["asked"] if row["asked"] else 0.0
+    return (f"{suite:>14} {counts} {row['plain_s']:>8.1f} {rate('plain'):>9.2f} "
+            f"{row['spec_s']:>7.1f} {rate('spec'):>8.2f} {k_mean:>6.2f}")
 
 
 def main() -> int:
@@ -25,13 +47,13 @@ def main() -> int:
             continue
         if args.suite and rec["suite"] != args.suite:
             continue
-        row = rows.setdefault(rec["suite"], [0, 0, 0, 0, 0])
-        for c in rec["trace"]:
-            for i, v in enumerate((1, c["k"] > 0, c["drafted"] > 0, c["drafted"], c["accepted"])):
-                row[i] += int(v)
-    print(f"{'suite':>14} {'cycles':>7} {'asked':>6} {'drafted':>8} {'tokens':>7} {'accepted':>9}")
+        row = rows.setdefault(rec["suite"], dict.fromkeys(COUNTS + TIMES, 0))
+        for cycle in rec["trace"]:
+            _add(row, cycle)
+    head = " ".join(f"{n:>{max(len(n), 6)}}" for n in COUNTS)
+    print(f"{'suite':>14} {head} {'plain_s':>8} {'plain t/s':>9} {'spec_s':>7} {'spec t/s':>8} {'mean k':>6}")
     for suite, row in rows.items():
-        print(f"{suite:>14} " + " ".join(f"{v:>{w}}" for v, w in zip(row, (7, 6, 8, 7, 9))))
+        print(_line(suite, row))
     return 0 if rows else 1
 
 
