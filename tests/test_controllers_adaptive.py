@@ -235,6 +235,20 @@ def test_auto_resumes_carried_rates_without_a_new_warmup():
     assert off.carry() is None and off.next_k() == 0
 
 
+def test_auto_k_never_falls_under_k_min():
+    """HF's schedule (+2 on a full accept, -1 otherwise) drops k to 1 in a run of
+    rejections; `k_min` floors it (speculation still pays here, so auto keeps drafting)."""
+    ks = {}
+    for k_min in (1, 3):
+        ctl, seen = make("auto", k_min=k_min), []
+        for _ in range(30):
+            k = ctl.next_k()
+            seen.append(k)
+            ctl.observe(cycle(0, 0, 0.2) if k == 0 else cycle(k, k - 1, 0.1))   # never all accepted
+        ks[k_min] = [k for k in seen if k]
+    assert min(ks[1]) == 1 and min(ks[3]) == 3 and ks[3][-1] == 3
+
+
 def test_decoder_hands_the_carried_state_on(pair):
     target, _ = pair
     dec = SpeculativeDecoder(target, MethodConfig(proposer="draft", controller="auto", k=4),
@@ -323,6 +337,7 @@ def test_new_controllers_keep_the_target_distribution(name):
     ("breakeven", {"margin": 0.1}, "Unknown parameter 'margin'"),
     ("specdecpp", {"threshold": 1.5}, r"threshold must be in \(0, 1\)"),
     ("auto", {"carry": "yes"}, "must be bool"),
+    ("auto", {"k_min": 20}, "1 <= k_min <= k_max"),
 ])
 def test_bad_params_give_one_line_errors(name, params, match):
     with pytest.raises(SpecDecodeError, match=match) as err:

@@ -30,12 +30,16 @@ class AutoParams:
     ewma: float = 0.3        # weight of the newest cycle in the rate estimates
     probe_every: int = 8     # target-only cycles before speculating again
     probe_max: int = 128
-    k_max: int = 16
+    k_min: int = 1           # floor of the heuristic k (HF's schedule ignores a draft's cost;
+    k_max: int = 16          # a cheap draft may pay at a longer k than it settles at)
     carry: bool = True       # resume the previous generation's estimates (see the docstring)
 
     def __post_init__(self):
         if not 0 < self.ewma <= 1 or self.warmup < 1 or self.min_spec < 1 or self.probe_every < 1:
             raise SpecDecodeError("auto controller needs 0 < ewma <= 1 and warmup, min_spec, probe_every >= 1")
+        if not 1 <= self.k_min <= self.k_max:
+            raise SpecDecodeError(f"auto controller needs 1 <= k_min <= k_max, got k_min={self.k_min}, "
+                                  f"k_max={self.k_max}: lower k_min or raise k_max")
 
 
 @CONTROLLERS.register("auto")
@@ -45,7 +49,7 @@ class AutoController(Controller):
 
     def __init__(self, params, k):
         super().__init__(params, k)
-        self.spec_k = max(1, min(k, params.k_max))
+        self.spec_k = max(params.k_min, min(k, params.k_max))
         self.rate = {"plain": None, "spec": None}  # tokens / second, EWMA
         self.mode, self.left = "plain", params.warmup  # cycles left in this mode's stint
         self.seen_spec = 0
@@ -72,7 +76,7 @@ class AutoController(Controller):
     def _adapt_k(self, record):
         if record.drafted:
             step = 2 if record.accepted == record.drafted else -1
-            self.spec_k = min(max(self.spec_k + step, 1), self.params.k_max)
+            self.spec_k = min(max(self.spec_k + step, self.params.k_min), self.params.k_max)
 
     def _decide(self):
         plain, spec = self.rate["plain"], self.rate["spec"]
