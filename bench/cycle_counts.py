@@ -27,12 +27,16 @@ def _add(row: dict, cycle: dict) -> None:
     row["k_sum"] += cycle["k"]
 
 
+def _rate(row: dict, side: str) -> float:
+    """Tokens per second over the cycles of one side ("plain" or "spec"); nan if none."""
+    return row[f"{side}_tok"] / row[f"{side}_s"] if row[f"{side}_s"] else float("nan")
+
+
 def _line(suite: str, row: dict) -> str:
     counts = " ".join(f"{row[n]:>{max(len(n), 6)}}" for n in COUNTS)
-    rate = lambda side: row[f"{side}_tok"] / row[f"{side}_s"] if row[f"{side}_s"] else float("nan")  # noqa: E731
     k_mean = row["k_sum"] / row["asked"] if row["asked"] else 0.0
-    return (f"{suite:>14} {counts} {row['plain_s']:>8.1f} {rate('plain'):>9.2f} "
-            f"{row['spec_s']:>7.1f} {rate('spec'):>8.2f} {k_mean:>6.2f}")
+    return (f"{suite:>14} {counts} {row['plain_s']:>8.1f} {_rate(row, 'plain'):>9.2f} "
+            f"{row['spec_s']:>7.1f} {_rate(row, 'spec'):>8.2f} {k_mean:>6.2f}")
 
 
 def main() -> int:

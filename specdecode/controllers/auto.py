@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from ..errors import SpecDecodeError
 from .base import CONTROLLERS, Controller
+from .heuristic import hf_schedule
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,7 @@ class AutoController(Controller):
 
     def _adapt_k(self, record):
         if record.drafted:
-            step = 2 if record.accepted == record.drafted else -1
-            self.spec_k = min(max(self.spec_k + step, self.params.k_min), self.params.k_max)
+            self.spec_k = hf_schedule(self.spec_k, record, self.params.k_min, self.params.k_max)
 
     def _decide(self):
         plain, spec = self.rate["plain"], self.rate["spec"]

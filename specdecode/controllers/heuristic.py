@@ -16,6 +16,13 @@ class HeuristicParams:
             raise SpecDecodeError(f"heuristic needs 1 <= k_min <= k_max (got {self.k_min}, {self.k_max})")
 
 
+def hf_schedule(k: int, record, k_min: int, k_max: int) -> int:
+    """The next k after a cycle that drafted: +2 if every draft token was accepted, else
+    -1, kept within [k_min, k_max]. Shared with `auto`, whose drafting cycles follow it."""
+    step = 2 if record.accepted == record.drafted else -1
+    return min(max(k + step, k_min), k_max)
+
+
 @CONTROLLERS.register("heuristic")
 class HeuristicController(Controller):
     Params = HeuristicParams
@@ -24,7 +31,5 @@ class HeuristicController(Controller):
         super().__init__(params, min(max(k, params.k_min), params.k_max))
 
     def observe(self, record):
-        if record.drafted == 0:
-            return
-        step = 2 if record.accepted == record.drafted else -1
-        self.k = min(max(self.k + step, self.params.k_min), self.params.k_max)
+        if record.drafted:
+            self.k = hf_schedule(self.k, record, self.params.k_min, self.params.k_max)
