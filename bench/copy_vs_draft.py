@@ -17,7 +17,9 @@ all-suite speedup is then the tokens' sum over the times' sum, as the report's),
 the all-suite speedup would be if that one suite ran at --other's speedup instead.
 """
 import argparse
+import json
 from collections import defaultdict
+from pathlib import Path
 
 import torch
 
@@ -29,16 +31,16 @@ from ngram_matches import prompt_ids
 MS = (1, 2, 3, 4)
 
 
-def positions(rec, lm, tokenizer, items) -> list[tuple[int, int, int, int]]:
+def positions(rec, lm, items, n_max: int) -> list[tuple[int, int, int, int]]:
     """(target token, draft argmax, match n (0: none), copied token or -1) per output position."""
-    prompt, out = prompt_ids(tokenizer, rec["suite"], rec["prompt_id"], items), rec["output_ids"]
+    prompt, out = prompt_ids(lm.tokenizer, rec["suite"], rec["prompt_id"], items), rec["output_ids"]
     lm.reset()
     with torch.inference_mode():
         logits = lm.logits_for(prompt + out[:-1], len(out)).logits  # (len(out), V): row t predicts out[t]
     guess = logits.argmax(-1).tolist()
     rows = []
     for t, tok in enumerate(out):
-        n, found = longest_match(prompt + out[:t], 1, ARGS.n_max, 1)
+        n, found = longest_match(prompt + out[:t], 1, n_max, 1)
         rows.append((tok, guess[t], n, found[0] if found else -1))
     return rows
 
@@ -57,9 +59,7 @@ def summarise(rows) -> dict:
 
 
 def speedups(summary_path: str, method: str) -> dict[str, float]:
-    import json
-
-    cells = json.load(open(summary_path))["cells"]
+    cells = json.loads(Path(summary_path).read_text())["cells"]
     return {c["suite"]: c["speedup"] for c in cells if c["method"] == method and c["temperature"] == 0}
 
 
@@ -84,17 +84,16 @@ def main() -> None:
     ap.add_argument("--summary", help="summary.json of the same run: print time shares too")
     ap.add_argument("--speed-method", default="qdraft-auto")
     ap.add_argument("--other", default="qwen05q8-k4")
-    global ARGS
-    ARGS = ap.parse_args()
+    args = ap.parse_args()
     from specdecode.models.loading import load_model
 
-    lm = load_model(ARGS.draft, role="draft")
-    recs = [r for r in read_records(ARGS.records).records if r["method"] == ARGS.method and r["status"] == "ok"]
+    lm = load_model(args.draft, role="draft")
+    recs = [r for r in read_records(args.records).records if r["method"] == args.method and r["status"] == "ok"]
     by_suite, items = defaultdict(list), {}
     for rec in recs:
-        by_suite[rec["suite"]] += positions(rec, lm, lm.tokenizer, items)
+        by_suite[rec["suite"]] += positions(rec, lm, items, args.n_max)
     by_suite["all"] = [r for s in list(by_suite) for r in by_suite[s]]
-    print(f"# {ARGS.records}: {len(recs)} {ARGS.method} records, draft {ARGS.draft}, n_max {ARGS.n_max}")
+    print(f"# {args.records}: {len(recs)} {args.method} records, draft {args.draft}, n_max {args.n_max}")
     print("m = minimum match length; fire = share of positions with a match; combined = copy if matched else draft")
     print(f"{'suite':<15}{'pos':>6}{'draft':>7}" + "".join(f"{f'm={m} fire/copy/draft@/comb':>30}" for m in MS))
     for suite, rows in by_suite.items():
@@ -102,9 +101,9 @@ def main() -> None:
         cells = "".join(f"{s[m]['fire']:>12.2f}{s[m]['copy_acc']:>6.2f}{s[m]['draft_acc_there']:>6.2f}{s[m]['combined']:>6.2f}"
                         for m in MS)
         print(f"{suite:<15}{s['positions']:>6}{s['draft_acc']:>7.2f}{cells}")
-    if ARGS.summary:
+    if args.summary:
         tokens = {suite: len(rows) for suite, rows in by_suite.items() if suite != "all"}
-        time_shares(ARGS.summary, tokens, ARGS.speed_method, ARGS.other)
+        time_shares(args.summary, tokens, args.speed_method, args.other)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,8 @@ verifier, their params and models: a draft model is part of the family) whose co
 is `fixed`, the fastest per (suite, temperature) by tokens/s; every adaptive controller
 of the family (any other controller) is shown as a ratio to it. "Oracle": the best
 fixed k is known only after the run, so an adaptive controller at ratio >= 1 - TOLERANCE
-has matched the best choice one could have made in hindsight (METHODS.md 16: the EWMA scheduler's research
-version did not)."""
+has matched the best choice one could have made in hindsight (METHODS.md 16: the EWMA
+scheduler's research version did not)."""
 from __future__ import annotations
 
 import json

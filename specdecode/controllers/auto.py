@@ -31,8 +31,10 @@ class AutoParams:
     ewma: float = 0.3        # weight of the newest cycle in the rate estimates
     probe_every: int = 8     # target-only cycles before speculating again
     probe_max: int = 128
-    k_min: int = 1           # floor of the heuristic k (HF's schedule ignores a draft's cost;
-    k_max: int = 16          # a cheap draft may pay at a longer k than it settles at)
+    # Bounds of the drafting k. HF's schedule ignores a draft's cost, so a cheap draft
+    # may pay at a longer k than the one it settles at: k_min floors it.
+    k_min: int = 1
+    k_max: int = 16
     carry: bool = True       # resume the previous generation's estimates (see the docstring)
 
     def __post_init__(self):
